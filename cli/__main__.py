@@ -1,0 +1,7 @@
+"""`python -m asyncsense ...` — what editors launch."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())
