@@ -1,0 +1,162 @@
+"""The edit model: building fixes as precise text edits, and applying them.
+
+A fix replaces exact character ranges and never regenerates a file, so the
+user's formatting and comments survive.  Fixes that need ``import asyncio``
+or a module-level declaration carry an insertion edit for it; identical
+insertions from several fixes are applied once.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+from .diagnostics import Applicability, Edit, Fix, Position, Span
+from .parsing import LineIndex
+from .semantics import ImportBinding, ModuleModel
+
+
+def insertion(line: int, column: int, text: str) -> Edit:
+    return Edit(Span(Position(line, column), Position(line, column)), text)
+
+
+def replacement(span: Span, text: str) -> Edit:
+    return Edit(span, text)
+
+
+def make_fix(title: str, edits: Iterable[Edit | None], safe: bool) -> Fix:
+    return Fix(
+        title,
+        Applicability.SAFE if safe else Applicability.UNSAFE,
+        tuple(edit for edit in edits if edit is not None),
+    )
+
+
+# -- imports and module-level declarations ------------------------------------
+
+
+def module_alias(model: ModuleModel, module: str) -> str | None:
+    """The name under which ``module`` is imported at module level, if it is."""
+    for name, bindings in model.module_scope.bindings.items():
+        for binding in bindings:
+            if isinstance(binding, ImportBinding) and binding.is_module and binding.target == module:
+                return name
+    return None
+
+
+def header_end_line(model: ModuleModel) -> int:
+    """First line after the docstring and ``from __future__`` imports (1-based)."""
+    line = 1
+    for statement in model.tree.body:
+        is_docstring = (
+            statement is model.tree.body[0]
+            and isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+        )
+        is_future = isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
+        if is_docstring or is_future:
+            line = (statement.end_lineno or statement.lineno) + 1
+            continue
+        break
+    return line
+
+
+def ensure_import(model: ModuleModel, module: str = "asyncio") -> tuple[str, Edit | None]:
+    """(name to use, edit adding ``import module`` or None when already imported)."""
+    alias = module_alias(model, module)
+    if alias is not None:
+        return alias, None
+    line = header_end_line(model)
+    for statement in model.tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)) and statement.lineno >= line:
+            if not (isinstance(statement, ast.ImportFrom) and statement.module == "__future__"):
+                line = statement.lineno
+                break
+    return module, insertion(line, 0, f"import {module}\n")
+
+
+def ensure_module_declaration(model: ModuleModel, name: str, declaration: str) -> Edit | None:
+    """Insert ``declaration`` (defining ``name``) after the imports, once per module."""
+    if name in model.module_scope.bindings:
+        return None
+    line = header_end_line(model)
+    for statement in model.tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            line = max(line, (statement.end_lineno or statement.lineno) + 1)
+        elif statement.lineno > line:
+            break
+    return insertion(line, 0, f"\n{declaration}\n")
+
+
+def needs_parentheses(model: ModuleModel, node: ast.expr) -> bool:
+    """Whether ``await <node>`` must be parenthesised where ``node`` stands."""
+    parent = model.parent(node)
+    if isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is node:
+        return True
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return True
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Pow) and parent.left is node:
+        return True
+    return False
+
+
+def awaited(model: ModuleModel, node: ast.expr, text: str) -> str:
+    expression = f"await {text}"
+    return f"({expression})" if needs_parentheses(model, node) else expression
+
+
+# -- applying -----------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    text: str
+    applied: int  # fixes applied
+    skipped: int  # fixes left out because they overlapped another
+
+
+def apply_fixes(text: str, fixes: Iterable[Fix]) -> Applied:
+    """Apply whole fixes, in order, skipping any that overlaps one already taken."""
+    index = LineIndex(text)
+    taken: list[tuple[int, int, str]] = []
+    applied = skipped = 0
+    for fix in fixes:
+        ranges = []
+        for edit in fix.edits:
+            start = index.offset(edit.span.start.line, edit.span.start.column)
+            end = index.offset(edit.span.end.line, edit.span.end.column)
+            ranges.append((start, end, edit.new_text))
+        if any(_conflicts(r, t) for r in ranges for t in taken):
+            skipped += 1
+            continue
+        for item in ranges:
+            if item not in taken:  # the same import from two fixes goes in once
+                taken.append(item)
+        applied += 1
+    result = text
+    for start, end, new_text in sorted(taken, key=lambda r: (r[0], r[1]), reverse=True):
+        result = result[:start] + new_text + result[end:]
+    return Applied(result, applied, skipped)
+
+
+def _conflicts(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    if a == b:
+        return False
+    (a_start, a_end, _), (b_start, b_end, _) = a, b
+    if a_start == a_end == b_start == b_end:
+        return False  # two insertions at one point: both go in, in order
+    return a_start < b_end and b_start < a_end or (a_start == b_start and (a_start == a_end or b_start == b_end))
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )

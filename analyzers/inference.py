@@ -1,0 +1,177 @@
+"""jedi, used where cheap resolution cannot tell what a call is.
+
+jedi infers through return values, assignments and installed libraries
+(``get_client().fetch()``), but its first inference in a big library costs up to
+a second and later ones milliseconds.  So: one jedi ``Project`` per workspace,
+kept warm for the life of the process; one ``Script`` per module version;
+answers memoised per call position; and the resolver asks only about calls
+whose name matters (a catalog name or a project function name).
+
+jedi is not thread-safe: an instance of this class must be used from one
+thread (the language server gives it a dedicated worker).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .index import ProjectIndex, Value
+
+if TYPE_CHECKING:
+    from .semantics import ModuleModel
+
+log = logging.getLogger(__name__)
+
+
+def detect_python(root: Path, explicit: str | None = None) -> str | None:
+    """The interpreter of the user's project: explicit, $VIRTUAL_ENV, .venv, venv."""
+    if explicit:
+        return explicit
+    candidates = []
+    virtual_env = os.environ.get("VIRTUAL_ENV")
+    if virtual_env:
+        candidates.append(Path(virtual_env))
+    candidates += [root / ".venv", root / "venv"]
+    for env in candidates:
+        for binary in (env / "bin" / "python", env / "Scripts" / "python.exe"):
+            if binary.exists():
+                return str(binary)
+    return None
+
+
+@lru_cache(maxsize=8)
+def interpreter_sys_path(python: str) -> tuple[str, ...]:
+    """The import path of another interpreter (its site-packages), asked once."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return ()
+    try:
+        output = subprocess.run(
+            [python, "-c", "import sys, json; print(json.dumps(sys.path))"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
+        return tuple(p for p in json.loads(output) if p and os.path.isdir(p))
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        log.warning("could not read sys.path of %s: %s", python, exc)
+        return ()
+
+
+class JediInference:
+    def __init__(self, root: Path, index: ProjectIndex, catalog, python: str | None = None) -> None:
+        import jedi  # imported here: start-up of the CLI without inference stays fast
+
+        self._jedi = jedi
+        self.index = index
+        self.catalog = catalog
+        extra = list(interpreter_sys_path(python)) if python else []
+        # The in-process environment avoids a subprocess per query; the user's
+        # interpreter contributes its import path.
+        self.project = jedi.Project(
+            path=str(root),
+            environment_path=None,
+            added_sys_path=extra,
+            smart_sys_path=True,
+            load_unsafe_extensions=False,
+        )
+        self.environment = jedi.InterpreterEnvironment()
+        self._scripts: dict[str, tuple[str, object]] = {}
+        self._answers: dict[tuple[str, str, int, int], Value | None] = {}
+        self.queries = 0
+
+    def _script(self, model: ModuleModel):
+        key = model.path
+        cached = self._scripts.get(key)
+        if cached is not None and cached[0] == model.content_hash:
+            return cached[1]
+        script = self._jedi.Script(
+            code=model.text, path=model.path, project=self.project, environment=self.environment
+        )
+        self._scripts[key] = (model.content_hash, script)
+        return script
+
+    def forget(self, path: str) -> None:
+        self._scripts.pop(path, None)
+        self._answers = {k: v for k, v in self._answers.items() if k[0] != path}
+
+    def infer_callee(self, model: ModuleModel, call: ast.Call) -> Value | None:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            line = func.end_lineno or func.lineno
+            byte_col = (func.end_col_offset or 0) - len(func.attr.encode("utf-8"))
+        elif isinstance(func, ast.Name):
+            line, byte_col = func.lineno, func.col_offset
+        else:
+            return None
+        column = model.parsed.index.char_col(line, byte_col)
+        key = (model.path, model.content_hash, line, column)
+        if key in self._answers:
+            return self._answers[key]
+        answer = self._infer(model, line, column)
+        self._answers[key] = answer
+        return answer
+
+    def _infer(self, model: ModuleModel, line: int, column: int) -> Value | None:
+        self.queries += 1
+        try:
+            names = self._script(model).infer(line, column)
+        except Exception as exc:  # jedi raises many things on odd code; never fatal
+            log.debug("jedi failed at %s:%s:%s: %s", model.path, line, column, exc)
+            return None
+        for name in names:
+            full_name = name.full_name
+            if not full_name:
+                continue
+            if full_name in self.index.functions:
+                return Value("function", full_name, bound=name.parent().type == "class")
+            if full_name in self.index.classes:
+                return Value("class", full_name)
+            canonical = self.catalog.canonical(full_name)
+            if name.type == "class":
+                return Value("class" if canonical in self.index.classes else "ref", canonical)
+            if name.type == "function":
+                is_method = False
+                try:
+                    is_method = name.parent().type == "class"
+                except Exception:  # noqa: BLE001 - jedi internals on compiled objects
+                    pass
+                if is_method:
+                    owner = self.catalog.canonical(full_name.rsplit(".", 1)[0])
+                    canonical = f"{owner}.{full_name.rsplit('.', 1)[1]}"
+                return Value("ref", canonical, bound=is_method)
+        return None
+
+    def is_coroutine_function(self, model: ModuleModel, call: ast.Call) -> bool | None:
+        """Whether jedi's definition of the callee is an ``async def`` (None: unknown)."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            line = func.end_lineno or func.lineno
+            byte_col = (func.end_col_offset or 0) - len(func.attr.encode("utf-8"))
+        elif isinstance(func, ast.Name):
+            line, byte_col = func.lineno, func.col_offset
+        else:
+            return None
+        column = model.parsed.index.char_col(line, byte_col)
+        try:
+            names = self._script(model).infer(line, column)
+        except Exception:  # noqa: BLE001
+            return None
+        for name in names:
+            tree_name = getattr(name._name, "tree_name", None)  # jedi keeps the parso leaf here
+            if tree_name is None:
+                continue
+            definition = tree_name.get_definition()
+            if definition is None or definition.type != "funcdef":
+                continue
+            parent = definition.parent
+            return parent is not None and parent.type in ("async_funcdef", "async_stmt")
+        return None

@@ -1,0 +1,316 @@
+"""Printing diagnostics: text, JSON, SARIF 2.1.0 and GitHub Actions annotations.
+
+Columns are printed 1-based everywhere (as ruff and editors show them); the
+data model's columns are 0-based characters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .diagnostics import Diagnostic, Severity, Span
+
+OUTPUT_FORMATS = ("text", "json", "sarif", "github")
+DOCS_URL = "https://github.com/asyncsense/asyncsense/blob/main/docs/rules/{rule}.md"
+TOOL_URL = "https://github.com/asyncsense/asyncsense"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def rule_url(rule: str) -> str:
+    return DOCS_URL.format(rule=rule)
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
+    """`path` relative to the working directory when it is below it, else as given."""
+    p = Path(path)
+    if p.is_absolute():
+        base = (cwd or Path.cwd()).absolute()
+        try:
+            return p.relative_to(base).as_posix()
+        except ValueError:
+            return str(p)
+    return str(p)
+
+
+def _position(span: Span) -> str:
+    return f"{span.start.line}:{span.start.column + 1}"
+
+
+# ---------------------------------------------------------------------------
+# text
+
+
+def format_text(diagnostics: Sequence[Diagnostic], *, cwd: Path | None = None) -> str:
+    """`path:line:col: CODE [rule] message`, related places indented below."""
+    lines: list[str] = []
+    for d in diagnostics:
+        lines.append(f"{display_path(d.path, cwd)}:{_position(d.span)}: {d.code} [{d.rule}] {d.message}")
+        for related in d.related:
+            lines.append(f"    {display_path(related.path, cwd)}:{_position(related.span)}: {related.message}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary(total: int, fixable: int = 0, hidden_unsafe: int = 0, *, fixed: int | None = None) -> str:
+    """The closing line(s) of the text format."""
+    if fixed is not None:
+        if total == 0 and fixed == 0:
+            return "All checks passed!\n"
+        if total == 0:
+            return f"Found {_plural(fixed, 'problem')} ({fixed} fixed, 0 remaining).\n"
+        text = f"Found {_plural(total + fixed, 'problem')} ({fixed} fixed, {total} remaining)."
+    elif total == 0:
+        return "All checks passed!\n"
+    else:
+        text = f"Found {_plural(total, 'problem')}"
+        if fixable:
+            text += f" ({fixable} fixable with --fix)"
+    text += "\n"
+    if hidden_unsafe:
+        noun = "fix" if hidden_unsafe == 1 else "fixes"
+        text += f"{hidden_unsafe} hidden {noun} can be enabled with --unsafe-fixes.\n"
+    return text
+
+
+# ---------------------------------------------------------------------------
+# json
+
+
+def format_json(diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# statistics
+
+
+def statistics(diagnostics: Sequence[Diagnostic], *, unsafe_fixes: bool = False) -> list[dict[str, Any]]:
+    """Count per rule, most frequent first (as `ruff --statistics`)."""
+    counts: Counter[tuple[str, str]] = Counter((d.code, d.rule) for d in diagnostics)
+    fixable: set[tuple[str, str]] = {
+        (d.code, d.rule) for d in diagnostics if d.fix is not None and (unsafe_fixes or d.fix.is_safe)
+    }
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    return [{"code": code, "name": rule, "count": count, "fixable": (code, rule) in fixable} for (code, rule), count in rows]
+
+
+def format_statistics(rows: Sequence[dict[str, Any]], output_format: str = "text") -> str:
+    if output_format == "json":
+        return json.dumps(list(rows), indent=2) + "\n"
+    if not rows:
+        return ""
+    count_width = max(len(str(r["count"])) for r in rows)
+    code_width = max(len(r["code"]) for r in rows)
+    any_fixable = any(r["fixable"] for r in rows)
+    out = []
+    for r in rows:
+        marker = ("[*] " if r["fixable"] else "[ ] ") if any_fixable else ""
+        out.append(f"{r['count']:>{count_width}}\t{r['code']:<{code_width}}\t{marker}{r['name']}\n")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# GitHub Actions workflow commands
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_GITHUB_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFORMATION: "notice",
+    Severity.HINT: "notice",
+}
+
+
+def format_github(diagnostics: Sequence[Diagnostic], *, cwd: Path | None = None) -> str:
+    """`::warning file=...,line=...,col=...,endLine=...,endColumn=...,title=asyncsense (CODE)::message`."""
+    out: list[str] = []
+    for d in diagnostics:
+        start, end = d.span.start, d.span.end
+        props = {
+            "file": display_path(d.path, cwd),
+            "line": str(start.line),
+            "col": str(start.column + 1),
+            "endLine": str(end.line),
+            "endColumn": str(end.column + 1),
+            "title": f"asyncsense ({d.code})",
+        }
+        message = d.message
+        for related in d.related:
+            message += f"\n{display_path(related.path, cwd)}:{_position(related.span)}: {related.message}"
+        rendered = ",".join(f"{key}={_escape_property(value)}" for key, value in props.items())
+        out.append(f"::{_GITHUB_LEVEL.get(d.severity, 'warning')} {rendered}::{_escape_data(message)}\n")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# SARIF 2.1.0
+
+
+_SARIF_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFORMATION: "note",
+    Severity.HINT: "note",
+}
+
+
+def _artifact(path: str, root: Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_absolute():
+        p = Path.cwd() / p
+    try:
+        relative = p.absolute().relative_to(root)
+    except ValueError:
+        return {"uri": p.absolute().as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+def _region(span: Span) -> dict[str, int]:
+    # SARIF columns are 1-based and the end column is the one after the region.
+    return {
+        "startLine": span.start.line,
+        "startColumn": span.start.column + 1,
+        "endLine": span.end.line,
+        "endColumn": span.end.column + 1,
+    }
+
+
+def format_sarif(
+    diagnostics: Sequence[Diagnostic],
+    rules: Sequence[Any],
+    *,
+    root: Path,
+    version: str,
+    errors: Sequence[tuple[str, str]] = (),
+) -> str:
+    """A SARIF 2.1.0 log for GitHub code scanning.
+
+    `rules` are the rule objects (name, code, summary, default_severity);
+    `errors` are (path, message) pairs for files that could not be analysed,
+    reported as tool execution notifications.
+    """
+    root = root.absolute()
+    rule_list = list(rules)
+    known = {r.code for r in rule_list}
+    for d in diagnostics:  # a rule the table does not know still needs a descriptor
+        if d.code not in known:
+            known.add(d.code)
+            rule_list.append(_AdHocRule(d.rule, d.code))
+    index = {r.code: i for i, r in enumerate(rule_list)}
+
+    sarif_rules = []
+    for r in rule_list:
+        summary_text = getattr(r, "summary", "") or r.name
+        level = _SARIF_LEVEL.get(getattr(r, "default_severity", Severity.WARNING), "warning")
+        sarif_rules.append(
+            {
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": summary_text},
+                "fullDescription": {"text": summary_text},
+                "help": {"text": f"{summary_text} See {rule_url(r.name)}"},
+                "helpUri": rule_url(r.name),
+                "defaultConfiguration": {"level": level},
+                "properties": {"tags": ["asyncio"]},
+            }
+        )
+
+    results = []
+    for d in diagnostics:
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": _SARIF_LEVEL.get(d.severity, "warning"),
+            "message": {"text": d.message},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": _artifact(d.path, root), "region": _region(d.span)}}
+            ],
+        }
+        if d.related:
+            result["relatedLocations"] = [
+                {
+                    "id": i,
+                    "message": {"text": related.message},
+                    "physicalLocation": {
+                        "artifactLocation": _artifact(related.path, root),
+                        "region": _region(related.span),
+                    },
+                }
+                for i, related in enumerate(d.related)
+            ]
+        if d.fixes:
+            result["fixes"] = [
+                {
+                    "description": {"text": fix.title},
+                    "artifactChanges": [
+                        {
+                            "artifactLocation": _artifact(d.path, root),
+                            "replacements": [
+                                {"deletedRegion": _region(edit.span), "insertedContent": {"text": edit.new_text}}
+                                for edit in fix.edits
+                            ],
+                        }
+                    ],
+                }
+                for fix in d.fixes
+            ]
+        results.append(result)
+
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "asyncsense",
+                "version": version,
+                "semanticVersion": version,
+                "informationUri": TOOL_URL,
+                "rules": sarif_rules,
+            }
+        },
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri().rstrip("/") + "/"}},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "invocations": [
+            {
+                "executionSuccessful": not errors,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "error",
+                        "message": {"text": message},
+                        "locations": [{"physicalLocation": {"artifactLocation": _artifact(path, root)}}],
+                    }
+                    for path, message in errors
+                ],
+            }
+        ],
+    }
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+class _AdHocRule:
+    def __init__(self, name: str, code: str) -> None:
+        self.name = name
+        self.code = code
+        self.summary = name
+        self.default_severity = Severity.WARNING

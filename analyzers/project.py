@@ -1,0 +1,266 @@
+"""The engine's front door: a project of modules, analysed together.
+
+    project = Project(root, config)
+    results = project.check([path, ...])
+
+Three steps, each reusable on its own by the language server:
+
+1. ``load``: read, decode, parse and model a module; its declarations go into
+   the ``ProjectIndex``.  Project modules it imports are loaded too, so calls
+   can be followed into them.
+2. ``summarise``: resolve every call of every loaded module once (cheap
+   resolution, then jedi where it matters) into per-function summaries, linked
+   by ``ProjectFacts``.
+3. ``check``: run the rules on the requested modules.
+
+``set_source`` replaces a module's text (an editor buffer); only that module's
+declarations and summary are rebuilt, plus the summaries of the modules that
+import it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .catalog import Catalog, default_catalog
+from .config import Config
+from .diagnostics import Diagnostic
+from .index import ProjectIndex
+from .inference import JediInference, detect_python
+from .parsing import decode_source, parse_module
+from .rules import RULES, RuleContext
+from .semantics import ModuleModel, Resolver
+from .summary import ModuleFacts, ProjectFacts, summarise
+
+log = logging.getLogger(__name__)
+
+# Files larger than this are not analysed (generated code, data dumps).
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # could not read / decode: exit code 2
+    partial: bool = False  # some lines could not be parsed and were skipped
+    skipped_lines: int = 0
+
+
+@dataclass
+class _Module:
+    model: ModuleModel
+    facts: ModuleFacts | None = None
+    decode_error: str | None = None
+
+
+class Project:
+    def __init__(
+        self,
+        root: Path | str,
+        config: Config | None = None,
+        *,
+        python: str | None = None,
+        cache_dir: Path | None = None,
+        use_jedi: bool = True,
+        jobs: int | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.config = config or Config()
+        self.catalog: Catalog = default_catalog().with_config(self.config)
+        self.index = ProjectIndex()
+        self.facts = ProjectFacts(self.index)
+        self.python = detect_python(self.root, python or self.config.python)
+        self.cache_dir = cache_dir
+        self.use_jedi = use_jedi
+        self.jobs = jobs
+        self._modules: dict[str, _Module] = {}  # by absolute path
+        self._by_name: dict[str, str] = {}  # module name -> path
+        self._overrides: dict[str, str] = {}  # path -> editor text
+        self._inference: JediInference | None = None
+        self._source_roots: set[Path] = {self.root, self.root / "src"}
+        self._stale_facts: set[str] = set()
+
+    # -- inference ------------------------------------------------------------
+    @property
+    def inference(self) -> JediInference | None:
+        if self._inference is None and self.use_jedi:
+            try:
+                self._inference = JediInference(self.root, self.index, self.catalog, self.python)
+            except Exception as exc:  # noqa: BLE001 - a broken jedi must not stop the checks
+                log.warning("jedi unavailable, using import-table resolution only: %s", exc)
+                self.use_jedi = False
+        return self._inference
+
+    # -- module names ---------------------------------------------------------
+    def module_name_for(self, path: Path) -> tuple[str, bool]:
+        """Dotted module name from the package structure (``__init__.py`` files)."""
+        path = path.resolve()
+        is_package = path.name == "__init__.py"
+        parts = [] if is_package else [path.stem]
+        directory = path.parent
+        while (directory / "__init__.py").exists() and directory != directory.parent:
+            parts.insert(0, directory.name)
+            directory = directory.parent
+        self._source_roots.add(directory)
+        return ".".join(parts) or path.stem, is_package
+
+    def _find_module(self, name: str) -> Path | None:
+        relative = Path(*name.split("."))
+        for root in list(self._source_roots):
+            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    # -- step 1: load ---------------------------------------------------------
+    def set_source(self, path: Path | str, text: str) -> None:
+        """An editor buffer: analyse this text instead of the file on disk."""
+        key = str(Path(path).resolve())
+        self._overrides[key] = text
+        self._invalidate(key)
+
+    def drop_source(self, path: Path | str) -> None:
+        key = str(Path(path).resolve())
+        self._overrides.pop(key, None)
+        self._invalidate(key)
+
+    def _invalidate(self, key: str) -> None:
+        old = self._modules.pop(key, None)
+        if old is None:
+            return
+        self.index.remove(old.model.name)
+        self.facts.remove_module(key)
+        if self._inference is not None:
+            self._inference.forget(key)
+        # Modules importing this one resolve against its declarations: re-summarise them.
+        for other in self._modules.values():
+            if old.model.name in _imported_modules(other.model):
+                other.facts = None
+                self._stale_facts.add(other.model.path)
+
+    def load(self, path: Path | str) -> _Module:
+        """Read and model a module (cached until its text changes); raises OSError."""
+        resolved = Path(path).resolve()
+        key = str(resolved)
+        cached = self._modules.get(key)
+        if cached is not None:
+            return cached
+        decode_error = None
+        if key in self._overrides:
+            text = self._overrides[key]
+        else:
+            size = resolved.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise OSError(f"file too large to analyse ({size} bytes)")
+            data = resolved.read_bytes()
+            text, decode_error = decode_source(data)
+        name, is_package = self.module_name_for(resolved)
+        parsed = parse_module(text, key)
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        model = ModuleModel(parsed, key, name, is_package, self.catalog, digest)
+        module = _Module(model, decode_error=decode_error)
+        self._modules[key] = module
+        self._by_name[name] = key
+        self.index.add(model.decl)
+        return module
+
+    def _load_imports(self, module: _Module, depth: int = 2) -> None:
+        """Load the project modules a module imports, so calls can be followed into them."""
+        pending = [(module, depth)]
+        while pending:
+            current, remaining = pending.pop()
+            if remaining <= 0:
+                continue
+            for name in sorted(_imported_modules(current.model)):
+                if name in self._by_name or name in self.index.modules:
+                    continue
+                found = self._find_module(name)
+                if found is None or not _inside(found, self.root):
+                    continue
+                try:
+                    loaded = self.load(found)
+                except (OSError, ValueError) as exc:
+                    log.debug("could not load %s: %s", found, exc)
+                    continue
+                pending.append((loaded, remaining - 1))
+
+    # -- step 2: summarise ----------------------------------------------------
+    def resolver_for(self, model: ModuleModel) -> Resolver:
+        return Resolver(model, self.index, self.inference)
+
+    def _summarise_all(self) -> None:
+        for module in list(self._modules.values()):
+            if module.facts is None:
+                module.facts = summarise(module.model, self.resolver_for(module.model))
+                self.facts.add(module.facts)
+        self._stale_facts.clear()
+
+    # -- step 3: check --------------------------------------------------------
+    def check(self, paths: Iterable[Path | str]) -> list[FileResult]:
+        results: dict[str, FileResult] = {}
+        loaded: list[_Module] = []
+        for path in paths:
+            key = str(Path(path).resolve())
+            display = str(path)
+            try:
+                module = self.load(key)
+            except (OSError, ValueError) as exc:
+                results[key] = FileResult(display, errors=[_describe_os_error(exc)])
+                continue
+            loaded.append(module)
+            results[key] = FileResult(display)
+        for module in loaded:
+            self._load_imports(module)
+        self._summarise_all()
+        for module in loaded:
+            result = results[module.model.path]
+            if module.decode_error:
+                result.errors.append(module.decode_error)
+            result.partial = module.model.parsed.partial
+            result.skipped_lines = len(module.model.parsed.skipped_lines)
+            result.diagnostics = self.diagnostics_for(module.model, display_path=result.path)
+        return list(results.values())
+
+    def diagnostics_for(self, model: ModuleModel, display_path: str | None = None) -> list[Diagnostic]:
+        ctx = RuleContext(model, self.resolver_for(model), self.facts, self.config, self.catalog)
+        found: list[Diagnostic] = []
+        for rule in RULES:
+            try:
+                found.extend(rule.check(ctx))
+            except RecursionError:
+                log.warning("%s: rule %s gave up (code nested too deeply)", model.path, rule.name)
+        if display_path is not None and display_path != model.path:
+            for diagnostic in found:
+                diagnostic.path = display_path
+        found.sort(key=Diagnostic.sort_key)
+        return found
+
+
+def _imported_modules(model: ModuleModel) -> set[str]:
+    return model.decl.imports
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _describe_os_error(exc: Exception) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory, not a Python file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file (or a broken symbolic link)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or exc.__class__.__name__

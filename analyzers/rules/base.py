@@ -1,0 +1,113 @@
+"""What a rule is and what it gets to look at.
+
+A rule is a function from a ``RuleContext`` (one module, resolved against the
+whole project) to diagnostics.  The context hides the engine: rules ask
+``ctx.callee(call)``, ``ctx.blocking_chain(name)``, ``ctx.span(node)`` and never
+touch jedi, the index or other modules directly.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..catalog import Catalog
+from ..config import Config
+from ..diagnostics import Diagnostic, Fix, Related, Severity, Span
+from ..index import FunctionDecl, Value
+from ..semantics import CallSite, ModuleModel, Resolver, Scope
+from ..summary import ProjectFacts, Site, span_of
+
+DOCS_URL = "https://github.com/asyncsense/asyncsense/blob/main/docs/rules/{name}.md"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # stable, e.g. "blocking-call"
+    code: str  # e.g. "ASN001"
+    summary: str
+    check: Callable[[RuleContext], Iterable[Diagnostic]]
+    default_severity: Severity = Severity.WARNING
+
+    @property
+    def docs_url(self) -> str:
+        return DOCS_URL.format(name=self.name)
+
+
+class RuleContext:
+    def __init__(
+        self,
+        model: ModuleModel,
+        resolver: Resolver,
+        facts: ProjectFacts,
+        config: Config,
+        catalog: Catalog,
+    ) -> None:
+        self.model = model
+        self.resolver = resolver
+        self.facts = facts
+        self.config = config
+        self.catalog = catalog
+        self.index = resolver.index
+        self.path = model.path
+
+    # -- looking at code ----------------------------------------------------
+    @property
+    def calls(self) -> list[CallSite]:
+        return self.model.calls
+
+    def span(self, node: ast.AST) -> Span:
+        return span_of(self.model, node)
+
+    def source_of(self, node: ast.AST) -> str:
+        return ast.get_source_segment("\n".join(self.model.lines), node) or ast.unparse(node)
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        return self.model.enclosing_scope(node)
+
+    def in_coroutine(self, node: ast.AST) -> bool:
+        function = self.scope_of(node).function
+        return function is not None and function.is_async
+
+    # -- resolution ---------------------------------------------------------
+    def callee(self, call: ast.Call) -> Value:
+        return self.resolver.callee(call)
+
+    def target(self, call: ast.Call) -> str | None:
+        """Qualified name of what ``call`` calls (project qualname or canonical library name)."""
+        return self.resolver.target_name(self.resolver.callee(call))
+
+    def value_of(self, node: ast.expr) -> Value:
+        return self.resolver.value_of(node, self.scope_of(node))
+
+    def function_decl(self, qualname: str | None) -> FunctionDecl | None:
+        return self.index.functions.get(qualname) if qualname else None
+
+    def blocking_chain(self, qualname: str) -> list[Site] | None:
+        return self.facts.blocking_chain(qualname)
+
+    def loop_runner_chain(self, qualname: str) -> list[Site] | None:
+        return self.facts.loop_runner_chain(qualname)
+
+    # -- reporting ----------------------------------------------------------
+    def diagnostic(
+        self,
+        rule: Rule,
+        where: ast.AST | Span,
+        message: str,
+        related: Iterable[Related] = (),
+        fixes: Iterable[Fix] = (),
+    ) -> Diagnostic:
+        span = where if isinstance(where, Span) else self.span(where)
+        severity = self.config.severity.get(rule.name, rule.default_severity)
+        return Diagnostic(
+            rule=rule.name,
+            code=rule.code,
+            message=message,
+            path=self.path,
+            span=span,
+            severity=severity,
+            related=list(related),
+            fixes=[f for f in fixes if f is not None],
+        )

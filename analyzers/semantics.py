@@ -1,0 +1,768 @@
+"""The model of one module: scopes, bindings, call sites and name resolution.
+
+One walk over the ``ast`` records, for every function, the names it binds
+(parameters with annotations, assignments, imports, ``with ... as``), and for
+every call whether it runs in a coroutine body and whether it is awaited.
+``Resolver`` then answers "what does this expression denote?" cheaply, through
+the import table, local types, annotations, ``self`` attributes and the other
+modules' declarations, and asks jedi (``inference.py``) only when that fails
+for a call whose name could matter.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator
+
+from .catalog import Catalog
+from .index import UNKNOWN, ClassDecl, FunctionDecl, ModuleDecl, ProjectIndex, Value
+from .parsing import ParsedModule
+
+if TYPE_CHECKING:
+    from .inference import JediInference
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_AWAITABLE_ANNOTATIONS = frozenset(
+    {
+        "typing.Coroutine", "typing.Awaitable", "collections.abc.Coroutine",
+        "collections.abc.Awaitable", "asyncio.Future", "asyncio.Task", "types.CoroutineType",
+        "typing.Optional[typing.Awaitable]",
+    }
+)
+_OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Annotated", "typing.Final", "typing.ClassVar"})
+
+
+@dataclass
+class Scope:
+    """A function (or the module, or a class body) and the names it binds."""
+
+    node: ast.AST
+    qualname: str
+    parent: Scope | None
+    kind: str  # "module" | "function" | "class"
+    is_async: bool = False
+    class_qualname: str | None = None  # for methods: the class they belong to
+    # name -> expressions / markers that bind it (flow-insensitive)
+    bindings: dict[str, list[object]] = field(default_factory=dict)
+    decl: FunctionDecl | None = None
+
+    def bind(self, name: str, binding: object) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    @property
+    def function(self) -> Scope | None:
+        """The innermost enclosing function scope (self if a function)."""
+        scope: Scope | None = self
+        while scope is not None and scope.kind != "function":
+            scope = scope.parent
+        return scope
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    target: str  # the module or module.attribute imported
+    is_module: bool  # `import x` (a module) vs `from m import x` (module or attribute)
+
+
+@dataclass(frozen=True)
+class ParamBinding:
+    annotation: ast.expr | None
+    position: int
+    scope_node: ast.AST
+
+
+@dataclass(frozen=True)
+class WithBinding:
+    context: ast.expr
+    is_async: bool
+
+
+@dataclass(frozen=True)
+class DefBinding:
+    qualname: str
+    is_class: bool
+
+
+@dataclass(frozen=True)
+class AnnBinding:
+    annotation: ast.expr
+
+
+@dataclass(frozen=True)
+class IterBinding:
+    iterable: ast.expr
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    scope: Scope  # the innermost scope the call runs in
+    # The call runs on the event loop as part of a coroutine body.
+    in_coroutine: bool
+    awaited: bool
+
+
+class ModuleModel:
+    """Everything the rules need to know about one module."""
+
+    def __init__(
+        self,
+        parsed: ParsedModule,
+        path: str,
+        module_name: str,
+        is_package: bool,
+        catalog: Catalog,
+        content_hash: str = "",
+    ) -> None:
+        self.parsed = parsed
+        self.tree = parsed.tree
+        self.text = parsed.text
+        self.lines = parsed.index.lines
+        self.path = path
+        self.name = module_name
+        self.is_package = is_package
+        self.catalog = catalog
+        self.content_hash = content_hash
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.scope_of: dict[ast.AST, Scope] = {}  # function/class/lambda node -> its scope
+        self.calls: list[CallSite] = []
+        self.module_scope = Scope(self.tree, module_name, None, "module")
+        self.scopes: list[Scope] = [self.module_scope]
+        _Builder(self).run()
+        self.decl = _declare(self)
+
+    # -- navigation ---------------------------------------------------------
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self.parents.get(node)
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        current = self.parents.get(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def enclosing_scope(self, node: ast.AST) -> Scope:
+        for ancestor in self.ancestors(node):
+            scope = self.scope_of.get(ancestor)
+            if scope is not None and not _in_header(node, ancestor, self):
+                return scope
+        return self.module_scope
+
+    def statement_of(self, node: ast.AST) -> ast.stmt | None:
+        current: ast.AST | None = node
+        while current is not None and not isinstance(current, ast.stmt):
+            current = self.parents.get(current)
+        return current
+
+    def resolve_relative(self, module: str | None, level: int) -> str:
+        if level == 0:
+            return module or ""
+        package = self.name if self.is_package else self.name.rpartition(".")[0]
+        for _ in range(level - 1):
+            package = package.rpartition(".")[0]
+        if module:
+            return f"{package}.{module}" if package else module
+        return package
+
+
+def _in_header(node: ast.AST, scope_node: ast.AST, model: ModuleModel) -> bool:
+    """Decorators, defaults and annotations of a def run in the enclosing scope."""
+    if isinstance(scope_node, ast.Lambda):
+        return False
+    if not isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    # Find the direct child of scope_node on the path to node.
+    child = node
+    while model.parents.get(child) is not scope_node:
+        child = model.parents[child]
+    body = scope_node.body
+    return child not in body
+
+
+class _Builder(ast.NodeVisitor):
+    """One walk: parents, scopes, bindings and call sites."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        self.scope = model.module_scope
+        self.parents = model.parents
+
+    def run(self) -> None:
+        self._set_parents(self.model.tree)
+        self.visit(self.model.tree)
+
+    def _set_parents(self, tree: ast.AST) -> None:
+        parents = self.parents
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+                stack.append(child)
+
+    # -- scopes -------------------------------------------------------------
+    def _enter(self, node: ast.AST, name: str, kind: str, is_async: bool = False) -> Scope:
+        parent = self.scope
+        if parent.kind == "module":
+            qualname = f"{self.model.name}.{name}" if self.model.name else name
+        elif parent.kind == "class":
+            qualname = f"{parent.qualname}.{name}"
+        else:
+            qualname = f"{parent.qualname}.<locals>.{name}"
+        scope = Scope(node, qualname, parent, kind, is_async)
+        if kind == "function" and parent.kind == "class":
+            scope.class_qualname = parent.qualname
+        self.model.scope_of[node] = scope
+        self.model.scopes.append(scope)
+        return scope
+
+    def _visit_header(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                self.visit(base)
+            for keyword in node.keywords:
+                self.visit(keyword)
+            return
+        args = node.args
+        for default in [*args.defaults, *args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._visit_header(node)
+        is_async = isinstance(node, ast.AsyncFunctionDef)
+        scope = self._enter(node, node.name, "function", is_async)
+        self.scope.bind(node.name, DefBinding(scope.qualname, False))
+        self._bind_params(scope, node.args, node)
+        outer, self.scope = self.scope, scope
+        for statement in node.body:
+            self.visit(statement)
+        self.scope = outer
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        for default in [*node.args.defaults, *node.args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        scope = self._enter(node, f"<lambda:{node.lineno}:{node.col_offset}>", "function")
+        self._bind_params(scope, node.args, node)
+        outer, self.scope = self.scope, scope
+        self.visit(node.body)
+        self.scope = outer
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._visit_header(node)
+        scope = self._enter(node, node.name, "class")
+        self.scope.bind(node.name, DefBinding(scope.qualname, True))
+        outer, self.scope = self.scope, scope
+        for statement in node.body:
+            self.visit(statement)
+        self.scope = outer
+
+    def _bind_params(self, scope: Scope, args: ast.arguments, node: ast.AST) -> None:
+        every = [*args.posonlyargs, *args.args]
+        for position, arg in enumerate(every):
+            scope.bind(arg.arg, ParamBinding(arg.annotation, position, node))
+        for arg in args.kwonlyargs:
+            scope.bind(arg.arg, ParamBinding(arg.annotation, -1, node))
+        if args.vararg:
+            scope.bind(args.vararg.arg, ParamBinding(None, -1, node))
+        if args.kwarg:
+            scope.bind(args.kwarg.arg, ParamBinding(None, -1, node))
+
+    # -- bindings -----------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.scope.bind(alias.asname, ImportBinding(alias.name, True))
+            else:
+                top = alias.name.split(".")[0]
+                self.scope.bind(top, ImportBinding(top, True))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = self.model.resolve_relative(node.module, node.level)
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            target = f"{module}.{alias.name}" if module else alias.name
+            self.scope.bind(alias.asname or alias.name, ImportBinding(target, False))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self._bind_target(target, node.value)
+            self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        if isinstance(node.target, ast.Name):
+            self.scope.bind(node.target.id, AnnBinding(node.annotation))
+        elif _is_self_attribute(node.target):
+            self._bind_self_attribute(node.target, AnnBinding(node.annotation))
+        self.visit(node.target)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        scope = self.scope
+        self._bind_target(node.target, node.value, scope)
+
+    def _bind_target(self, target: ast.expr, value: ast.expr | None, scope: Scope | None = None) -> None:
+        scope = scope or self.scope
+        if isinstance(target, ast.Name):
+            scope.bind(target.id, value)
+        elif _is_self_attribute(target) and value is not None:
+            self._bind_self_attribute(target, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind_target(element.value if isinstance(element, ast.Starred) else element, None, scope)
+
+    def _bind_self_attribute(self, target: ast.Attribute, binding: object) -> None:
+        function = self.scope.function
+        if function is None or function.class_qualname is None:
+            return
+        class_scope = self.model.scope_of.get(_class_node_of(self.model, function))
+        if class_scope is not None:
+            class_scope.bind("self." + target.attr, (binding, function))
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self._bind_loop_target(node.target, node.iter)
+        self.visit(node.target)
+        for statement in [*node.body, *node.orelse]:
+            self.visit(statement)
+
+    visit_AsyncFor = visit_For
+
+    def _bind_loop_target(self, target: ast.expr, iterable: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.scope.bind(target.id, IterBinding(iterable))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind_target(element, None)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                if isinstance(item.optional_vars, ast.Name):
+                    self.scope.bind(
+                        item.optional_vars.id, WithBinding(item.context_expr, isinstance(node, ast.AsyncWith))
+                    )
+                else:
+                    self._bind_target(item.optional_vars, None)
+                self.visit(item.optional_vars)
+        for statement in node.body:
+            self.visit(statement)
+
+    visit_AsyncWith = visit_With
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.type is not None:
+            self.visit(node.type)
+        if node.name:
+            self.scope.bind(node.name, None)
+        for statement in node.body:
+            self.visit(statement)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            self.scope.bind(name, "global")
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.visit(node.iter)
+        self._bind_loop_target(node.target, node.iter)
+        for condition in node.ifs:
+            self.visit(condition)
+
+    # -- calls --------------------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> None:
+        function = self.scope.function
+        in_coroutine = function is not None and function.is_async
+        parent = self.parents.get(node)
+        awaited = isinstance(parent, ast.Await)
+        self.model.calls.append(CallSite(node, self.scope, in_coroutine, awaited))
+        self.generic_visit(node)
+
+
+def _is_self_attribute(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("self", "cls")
+    )
+
+
+def _class_node_of(model: ModuleModel, function: Scope) -> ast.AST | None:
+    node = model.parents.get(function.node)
+    return node if isinstance(node, ast.ClassDef) else None
+
+
+# ---------------------------------------------------------------------------
+# Declarations (pass 1)
+# ---------------------------------------------------------------------------
+
+
+def _declare(model: ModuleModel) -> ModuleDecl:
+    """What this module offers to the others, resolved with its own imports only."""
+    resolver = Resolver(model, ProjectIndex(), inference=None)
+    decl = ModuleDecl(model.name, model.path, model.content_hash, is_package=model.is_package)
+    for scope in model.scopes:
+        node = scope.node
+        if scope.kind == "function" and not isinstance(node, ast.Lambda):
+            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            function = _declare_function(model, resolver, scope, node)
+            scope.decl = function
+            decl.functions[function.qualname] = function
+        elif scope.kind == "class":
+            assert isinstance(node, ast.ClassDef)
+            decl.classes[scope.qualname] = _declare_class(model, resolver, scope, node)
+    for name, bindings in model.module_scope.bindings.items():
+        value = resolver.value_of_bindings(name, bindings, model.module_scope, depth=3)
+        if value.known:
+            decl.globals[name] = value
+    for node in ast.walk(model.tree):
+        if isinstance(node, ast.Import):
+            decl.imports.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = model.resolve_relative(node.module, node.level)
+            decl.imports.add(base)
+            decl.imports.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    return decl
+
+
+def _declare_function(
+    model: ModuleModel, resolver: Resolver, scope: Scope, node: ast.FunctionDef | ast.AsyncFunctionDef
+) -> FunctionDecl:
+    decorators = tuple(
+        resolver.qualified_name_of(d.func if isinstance(d, ast.Call) else d, scope.parent or scope) or ""
+        for d in node.decorator_list
+    )
+    returns = awaitable = None
+    if node.returns is not None:
+        returns, awaitable = resolver.annotation_type(node.returns, scope.parent or model.module_scope)
+    is_generator = any(
+        isinstance(child, (ast.Yield, ast.YieldFrom)) and model.enclosing_scope(child) is scope
+        for child in ast.walk(node)
+    )
+    params = tuple(
+        (arg.arg, resolver.annotation_type(arg.annotation, scope)[0] if arg.annotation is not None else None)
+        for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    )
+    simple = {d.rsplit(".", 1)[-1] for d in decorators}
+    return FunctionDecl(
+        qualname=scope.qualname,
+        name=node.name,
+        path=model.path,
+        line=node.lineno,
+        column=model.parsed.index.char_col(node.lineno, node.col_offset),
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        is_generator=is_generator,
+        is_property="property" in simple or "cached_property" in simple,
+        is_static="staticmethod" in simple,
+        is_classmethod="classmethod" in simple,
+        class_qualname=scope.class_qualname,
+        returns=returns,
+        returns_awaitable=bool(awaitable),
+        decorators=decorators,
+        params=params,
+    )
+
+
+def _declare_class(model: ModuleModel, resolver: Resolver, scope: Scope, node: ast.ClassDef) -> ClassDecl:
+    outer = scope.parent or model.module_scope
+    bases = tuple(
+        name for name in (resolver.qualified_name_of(base, outer) for base in node.bases) if name
+    )
+    decl = ClassDecl(scope.qualname, node.name, model.path, node.lineno, bases)
+    for statement in node.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decl.methods[statement.name] = f"{scope.qualname}.{statement.name}"
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            type_name, _ = resolver.annotation_type(statement.annotation, outer)
+            if type_name:
+                decl.attributes[statement.target.id] = type_name
+    for key, bindings in scope.bindings.items():
+        if not key.startswith("self."):
+            continue
+        attr = key[len("self.") :]
+        if attr in decl.attributes:
+            continue
+        for binding, method_scope in bindings:  # type: ignore[misc]
+            value = resolver.value_of_binding(binding, method_scope, depth=3)
+            if value.kind == "instance":
+                decl.attributes[attr] = value.name
+                break
+    return decl
+
+
+# ---------------------------------------------------------------------------
+# Resolution
+# ---------------------------------------------------------------------------
+
+
+class Resolver:
+    """Cheap, flow-insensitive resolution of names and expressions in one module."""
+
+    def __init__(self, model: ModuleModel, index: ProjectIndex, inference: JediInference | None) -> None:
+        self.model = model
+        self.index = index
+        self.catalog = model.catalog
+        self.inference = inference
+        self._call_cache: dict[ast.Call, Value] = {}
+
+    # -- names --------------------------------------------------------------
+    def lookup(self, name: str, scope: Scope, depth: int = 6) -> Value:
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            if current.kind == "class" and not first:
+                current = current.parent
+                continue
+            bindings = current.bindings.get(name)
+            if bindings is not None and "global" not in bindings:
+                return self.value_of_bindings(name, bindings, current, depth)
+            first = False
+            current = current.parent
+        if name in _BUILTIN_NAMES:
+            return Value("ref", f"builtins.{name}")
+        return UNKNOWN
+
+    def value_of_bindings(self, name: str, bindings: list[object], scope: Scope, depth: int) -> Value:
+        values = {self.value_of_binding(binding, scope, depth) for binding in bindings}
+        known = {v for v in values if v.known}
+        if len(known) == 1:
+            return known.pop()
+        if len(known) > 1:
+            # Several kinds of objects: prefer what a definition or import says.
+            for value in known:
+                if value.kind in ("class", "function", "module"):
+                    return value
+        return UNKNOWN
+
+    def value_of_binding(self, binding: object, scope: Scope, depth: int) -> Value:
+        if depth <= 0 or binding is None:
+            return UNKNOWN
+        if isinstance(binding, ast.expr):
+            return self.value_of(binding, scope, depth - 1)
+        if isinstance(binding, ImportBinding):
+            return self._import_value(binding)
+        if isinstance(binding, DefBinding):
+            return Value("class" if binding.is_class else "function", binding.qualname)
+        if isinstance(binding, ParamBinding):
+            return self._param_value(binding, scope)
+        if isinstance(binding, AnnBinding):
+            type_name, _ = self.annotation_type(binding.annotation, scope)
+            return Value("instance", type_name) if type_name else UNKNOWN
+        if isinstance(binding, WithBinding):
+            value = self.value_of(binding.context, scope, depth - 1)
+            return value if value.kind == "instance" else UNKNOWN
+        return UNKNOWN
+
+    def _import_value(self, binding: ImportBinding) -> Value:
+        target = binding.target
+        if binding.is_module or target in self.index.modules:
+            return Value("module", target)
+        module, _, attr = target.rpartition(".")
+        decl = self.index.modules.get(module)
+        if decl is not None:
+            value = decl.globals.get(attr)
+            return self.index.normalize(value) if value is not None else UNKNOWN
+        return Value("ref", self.catalog.canonical(target))
+
+    def _param_value(self, binding: ParamBinding, scope: Scope) -> Value:
+        if binding.annotation is not None:
+            type_name, _ = self.annotation_type(binding.annotation, scope.parent or scope)
+            return Value("instance", type_name) if type_name else UNKNOWN
+        if binding.position == 0 and scope.class_qualname and isinstance(
+            binding.scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
+            decorators = {
+                d.id if isinstance(d, ast.Name) else getattr(d, "attr", "")
+                for d in binding.scope_node.decorator_list
+            }
+            if "staticmethod" in decorators:
+                return UNKNOWN
+            if "classmethod" in decorators:
+                return Value("class", scope.class_qualname)
+            return Value("instance", scope.class_qualname)
+        return UNKNOWN
+
+    # -- annotations --------------------------------------------------------
+    def annotation_type(self, node: ast.expr | None, scope: Scope) -> tuple[str | None, bool]:
+        """(qualified type, is awaitable) of an annotation; Optional[X] and X | None give X."""
+        if node is None:
+            return None, False
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None, False
+            return self.annotation_type(parsed, scope)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            for side in (node.left, node.right):
+                if not (isinstance(side, ast.Constant) and side.value is None):
+                    return self.annotation_type(side, scope)
+            return None, False
+        if isinstance(node, ast.Subscript):
+            outer = self.qualified_name_of(node.value, scope)
+            if outer is None:
+                return None, False
+            outer = _typing_name(outer)
+            if outer in _AWAITABLE_ANNOTATIONS:
+                return outer, True
+            if outer in _OPTIONAL_WRAPPERS or outer == "typing.Union":
+                inner = node.slice
+                first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+                return self.annotation_type(first, scope)
+            return outer, False
+        name = self.qualified_name_of(node, scope)
+        if name is None:
+            return None, False
+        name = _typing_name(name)
+        return name, name in _AWAITABLE_ANNOTATIONS
+
+    def qualified_name_of(self, node: ast.expr, scope: Scope) -> str | None:
+        """The qualified name a Name/Attribute expression refers to (classes, functions, refs)."""
+        value = self.value_of(node, scope, depth=4)
+        if value.kind in ("class", "function", "ref", "module"):
+            return value.name
+        return None
+
+    # -- expressions --------------------------------------------------------
+    def value_of(self, node: ast.expr, scope: Scope, depth: int = 6) -> Value:
+        if depth <= 0:
+            return UNKNOWN
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id, scope, depth)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(self.value_of(node.value, scope, depth - 1), node.attr)
+        if isinstance(node, ast.Call):
+            return self.call_result(node, scope, depth)
+        if isinstance(node, ast.Constant):
+            return Value("instance", f"builtins.{type(node.value).__name__}")
+        if isinstance(node, (ast.JoinedStr,)):
+            return Value("instance", "builtins.str")
+        if isinstance(node, ast.Dict):
+            return Value("instance", "builtins.dict")
+        if isinstance(node, ast.List):
+            return Value("instance", "builtins.list")
+        if isinstance(node, ast.NamedExpr):
+            return self.value_of(node.value, scope, depth - 1)
+        return UNKNOWN
+
+    def attribute(self, base: Value, attr: str) -> Value:
+        kind = base.kind
+        if kind == "module":
+            qualified = f"{base.name}.{attr}"
+            if qualified in self.index.modules:
+                return Value("module", qualified)
+            decl = self.index.modules.get(base.name)
+            if decl is not None:
+                return self.index.normalize(decl.globals.get(attr, UNKNOWN))
+            return Value("ref", self.catalog.canonical(qualified))
+        if kind in ("class", "instance") and base.name not in self.index.classes:
+            resolved = self.index.normalize(Value("ref", base.name))
+            if resolved.kind == "class":
+                base = Value(kind, resolved.name)
+        if kind == "class":
+            found = self.index.lookup_member(base.name, attr)
+            if found is not None:
+                return found[1]
+            return self._library_member(base.name, attr, bound=False)
+        if kind == "instance":
+            found = self.index.lookup_member(base.name, attr)
+            if found is not None:
+                value = found[1]
+                if value.kind == "function":
+                    function = self.index.functions.get(value.name)
+                    if function is not None and function.is_property:
+                        return Value("instance", function.returns) if function.returns else UNKNOWN
+                    return Value("function", value.name, bound=True)
+                return value
+            return self._library_member(base.name, attr, bound=True)
+        if kind == "ref":
+            return Value("ref", self.catalog.canonical(f"{base.name}.{attr}"))
+        return UNKNOWN
+
+    def _library_member(self, class_name: str, attr: str, bound: bool) -> Value:
+        """``attr`` on a library class (or a project class with library bases)."""
+        candidates = (
+            self.index.library_bases(class_name) if class_name in self.index.classes else [class_name]
+        )
+        for candidate in candidates:
+            for owner in [candidate, *self.catalog.bases.get(candidate, ())]:
+                return Value("ref", self.catalog.canonical(f"{owner}.{attr}"), bound=bound)
+        return UNKNOWN
+
+    def call_result(self, node: ast.Call, scope: Scope, depth: int) -> Value:
+        callee = self.callee(node, scope, depth)
+        return self.result_of(callee)
+
+    def result_of(self, callee: Value) -> Value:
+        if callee.kind == "class":
+            return Value("instance", callee.name)
+        if callee.kind == "function":
+            function = self.index.functions.get(callee.name)
+            if function is not None and function.returns and not function.creates_coroutine:
+                return Value("instance", function.returns)
+            return UNKNOWN
+        if callee.kind == "ref":
+            name = callee.name
+            returned = self.catalog.returns.get(name)
+            if returned:
+                return Value("instance", returned)
+            last = name.rsplit(".", 1)[-1]
+            if last[:1].isupper() and not callee.bound:
+                return Value("instance", name)
+        return UNKNOWN
+
+    def callee(self, node: ast.Call, scope: Scope | None = None, depth: int = 6) -> Value:
+        """What a call calls: a project function or class, or a library name."""
+        cached = self._call_cache.get(node)
+        if cached is not None:
+            return cached
+        if scope is None:
+            scope = self.model.enclosing_scope(node)
+        value = self.value_of(node.func, scope, depth)
+        if not value.known and self.inference is not None and self._worth_inferring(node):
+            value = self.inference.infer_callee(self.model, node) or UNKNOWN
+        self._call_cache[node] = value
+        return value
+
+    def _worth_inferring(self, node: ast.Call) -> bool:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if name is None:
+            return False
+        return name in self.catalog.method_names or name in self.index.function_names
+
+    def target_name(self, callee: Value) -> str | None:
+        """The qualified name to look up in the catalog or the project for a callee."""
+        if callee.kind in ("function", "ref"):
+            return callee.name
+        if callee.kind == "class":
+            if callee.name in self.index.classes:
+                found = self.index.lookup_member(callee.name, "__init__")
+                if found is not None and found[1].kind == "function":
+                    return found[1].name
+            return callee.name
+        return None
+
+
+def _typing_name(name: str) -> str:
+    if name.startswith("typing_extensions."):
+        return "typing." + name[len("typing_extensions.") :]
+    if name.startswith("builtins.") and name[9:] in ("list", "dict", "set", "tuple"):
+        return name
+    return name
+
+
+def decl_for(index: ProjectIndex, qualname: str) -> FunctionDecl | ClassDecl | None:
+    return index.functions.get(qualname) or index.classes.get(qualname)
