@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from .base import Rule, RuleContext
-from . import blocking_call
+from . import (
+    blocking_call,
+    dangling_task,
+    gather_lost_exceptions,
+    loop_starvation,
+    nested_asyncio_run,
+    unawaited_coroutine,
+    unclosed_async_resource,
+)
 
 RULES: list[Rule] = [
     blocking_call.RULE,
+    unawaited_coroutine.RULE,
+    dangling_task.RULE,
+    gather_lost_exceptions.RULE,
+    nested_asyncio_run.RULE,
+    loop_starvation.RULE,
+    unclosed_async_resource.RULE,
 ]
 
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
