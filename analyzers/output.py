@@ -6,15 +6,16 @@ data model's columns are 0-based characters.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .diagnostics import Diagnostic, Severity, Span
+from .diagnostics import Diagnostic, Position, Severity, Span
 
 OUTPUT_FORMATS = ("text", "json", "sarif", "github")
 DOCS_URL = "https://github.com/asyncsense/asyncsense/blob/main/docs/rules/{rule}.md"
@@ -42,21 +43,57 @@ def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
     return str(p)
 
 
-def _position(span: Span) -> str:
-    return f"{span.start.line}:{span.start.column + 1}"
+class CellMap:
+    """Where the code cells of a notebook start in the text the engine analysed.
+
+    `starts` holds (first line of the cell in that text, cell number), the cell
+    number counting every cell of the notebook from 1.
+    """
+
+    def __init__(self, starts: Sequence[tuple[int, int]]) -> None:
+        self.starts = sorted(starts)
+        self._lines = [line for line, _ in self.starts]
+
+    def locate(self, line: int) -> tuple[int, int]:
+        """(cell number, line within the cell) of a line of the analysed text."""
+        i = bisect.bisect_right(self._lines, line) - 1
+        if i < 0:
+            return (self.starts[0][1] if self.starts else 1), line
+        first, cell = self.starts[i]
+        return cell, line - first + 1
+
+
+Notebooks = Mapping[str, CellMap]
+
+
+def _locate(path: str, position: Position, notebooks: Notebooks | None) -> tuple[int | None, int, int]:
+    """(cell or None, 1-based line, 1-based column) as shown to users."""
+    cells = notebooks.get(path) if notebooks else None
+    if cells is None:
+        return None, position.line, position.column + 1
+    cell, line = cells.locate(position.line)
+    return cell, line, position.column + 1
+
+
+def _where(path: str, position: Position, notebooks: Notebooks | None, cwd: Path | None) -> str:
+    cell, line, column = _locate(path, position, notebooks)
+    shown = display_path(path, cwd)
+    return f"{shown}:{line}:{column}" if cell is None else f"{shown}:cell {cell}:{line}:{column}"
 
 
 # ---------------------------------------------------------------------------
 # text
 
 
-def format_text(diagnostics: Sequence[Diagnostic], *, cwd: Path | None = None) -> str:
-    """`path:line:col: CODE [rule] message`, related places indented below."""
+def format_text(diagnostics: Sequence[Diagnostic], *, cwd: Path | None = None, notebooks: Notebooks | None = None) -> str:
+    """`path:line:col: CODE [rule] message`, related places indented below.
+
+    In a notebook the place reads `path:cell N:line:col`."""
     lines: list[str] = []
     for d in diagnostics:
-        lines.append(f"{display_path(d.path, cwd)}:{_position(d.span)}: {d.code} [{d.rule}] {d.message}")
+        lines.append(f"{_where(d.path, d.span.start, notebooks, cwd)}: {d.code} [{d.rule}] {d.message}")
         for related in d.related:
-            lines.append(f"    {display_path(related.path, cwd)}:{_position(related.span)}: {related.message}")
+            lines.append(f"    {_where(related.path, related.span.start, notebooks, cwd)}: {related.message}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -89,8 +126,32 @@ def summary(total: int, fixable: int = 0, hidden_unsafe: int = 0, *, fixed: int 
 # json
 
 
-def format_json(diagnostics: Sequence[Diagnostic]) -> str:
-    return json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+def format_json(diagnostics: Sequence[Diagnostic], *, notebooks: Notebooks | None = None) -> str:
+    """A list of `Diagnostic.to_json()` objects; in notebooks rows count within the cell named by `cell`."""
+    items = []
+    for d in diagnostics:
+        item = d.to_json()
+        if notebooks and d.path in notebooks:
+            _json_cells(item, d.path, notebooks[d.path])
+        items.append(item)
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+def _json_cells(item: dict[str, Any], path: str, cells: CellMap) -> None:
+    def move(location: dict[str, int]) -> int:
+        cell, location["row"] = cells.locate(location["row"])
+        return cell
+
+    item["cell"] = move(item["location"])
+    move(item["end_location"])
+    for fix in [item.get("fix"), *item.get("alternative_fixes", [])]:
+        for edit in (fix or {}).get("edits", []):
+            move(edit["location"])
+            move(edit["end_location"])
+    for related in item.get("related", []):
+        if related.get("filename") == path:
+            related["cell"] = move(related["location"])
+            move(related["end_location"])
 
 
 # ---------------------------------------------------------------------------
@@ -142,22 +203,23 @@ _GITHUB_LEVEL = {
 }
 
 
-def format_github(diagnostics: Sequence[Diagnostic], *, cwd: Path | None = None) -> str:
+def format_github(diagnostics: Sequence[Diagnostic], *, cwd: Path | None = None, notebooks: Notebooks | None = None) -> str:
     """`::warning file=...,line=...,col=...,endLine=...,endColumn=...,title=asyncsense (CODE)::message`."""
     out: list[str] = []
     for d in diagnostics:
-        start, end = d.span.start, d.span.end
+        cell, line, column = _locate(d.path, d.span.start, notebooks)
+        _, end_line, end_column = _locate(d.path, d.span.end, notebooks)
         props = {
             "file": display_path(d.path, cwd),
-            "line": str(start.line),
-            "col": str(start.column + 1),
-            "endLine": str(end.line),
-            "endColumn": str(end.column + 1),
+            "line": str(line),
+            "col": str(column),
+            "endLine": str(end_line),
+            "endColumn": str(end_column),
             "title": f"asyncsense ({d.code})",
         }
-        message = d.message
+        message = d.message if cell is None else f"cell {cell}: {d.message}"
         for related in d.related:
-            message += f"\n{display_path(related.path, cwd)}:{_position(related.span)}: {related.message}"
+            message += f"\n{_where(related.path, related.span.start, notebooks, cwd)}: {related.message}"
         rendered = ",".join(f"{key}={_escape_property(value)}" for key, value in props.items())
         out.append(f"::{_GITHUB_LEVEL.get(d.severity, 'warning')} {rendered}::{_escape_data(message)}\n")
     return "".join(out)
@@ -186,14 +248,11 @@ def _artifact(path: str, root: Path) -> dict[str, Any]:
     return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
-def _region(span: Span) -> dict[str, int]:
+def _region(span: Span, path: str = "", notebooks: Notebooks | None = None) -> dict[str, int]:
     # SARIF columns are 1-based and the end column is the one after the region.
-    return {
-        "startLine": span.start.line,
-        "startColumn": span.start.column + 1,
-        "endLine": span.end.line,
-        "endColumn": span.end.column + 1,
-    }
+    _, line, column = _locate(path, span.start, notebooks)
+    _, end_line, end_column = _locate(path, span.end, notebooks)
+    return {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
 
 
 def format_sarif(
@@ -203,6 +262,7 @@ def format_sarif(
     root: Path,
     version: str,
     errors: Sequence[tuple[str, str]] = (),
+    notebooks: Notebooks | None = None,
 ) -> str:
     """A SARIF 2.1.0 log for GitHub code scanning.
 
@@ -244,7 +304,12 @@ def format_sarif(
             "level": _SARIF_LEVEL.get(d.severity, "warning"),
             "message": {"text": d.message},
             "locations": [
-                {"physicalLocation": {"artifactLocation": _artifact(d.path, root), "region": _region(d.span)}}
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact(d.path, root),
+                        "region": _region(d.span, d.path, notebooks),
+                    }
+                }
             ],
         }
         if d.related:
@@ -254,7 +319,7 @@ def format_sarif(
                     "message": {"text": related.message},
                     "physicalLocation": {
                         "artifactLocation": _artifact(related.path, root),
-                        "region": _region(related.span),
+                        "region": _region(related.span, related.path, notebooks),
                     },
                 }
                 for i, related in enumerate(d.related)
@@ -267,7 +332,7 @@ def format_sarif(
                         {
                             "artifactLocation": _artifact(d.path, root),
                             "replacements": [
-                                {"deletedRegion": _region(edit.span), "insertedContent": {"text": edit.new_text}}
+                                {"deletedRegion": _region(edit.span, d.path, notebooks), "insertedContent": {"text": edit.new_text}}
                                 for edit in fix.edits
                             ],
                         }
@@ -275,6 +340,10 @@ def format_sarif(
                 }
                 for fix in d.fixes
             ]
+        cell = _locate(d.path, d.span.start, notebooks)[0]
+        if cell is not None:
+            result["message"]["text"] = f"cell {cell}: {d.message}"
+            result["properties"] = {"cell": cell}
         results.append(result)
 
     run: dict[str, Any] = {
