@@ -137,7 +137,11 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> Applied:
                 taken.append(item)
         applied += 1
     result = text
-    for start, end, new_text in sorted(taken, key=lambda r: (r[0], r[1]), reverse=True):
+    # Back to front; insertions at one point go in the order they were taken,
+    # so the later one is applied first (``import asyncio`` before a
+    # declaration that uses it).
+    ordered = sorted(enumerate(taken), key=lambda item: (item[1][0], item[1][1], item[0]), reverse=True)
+    for _, (start, end, new_text) in ordered:
         result = result[:start] + new_text + result[end:]
     return Applied(result, applied, skipped)
 
