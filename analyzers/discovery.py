@@ -56,6 +56,21 @@ class _Ignore:
                 verdict = bool(pattern.include)
         return verdict
 
+    def sparing(self, top: Path) -> _Ignore:
+        """Without the patterns that exclude `top` or a directory above it: a directory
+        named on the command line is walked even if it is excluded."""
+        if not top.is_relative_to(self.base) or top == self.base:
+            return self
+        above = [top, *top.parents]
+        above = above[: above.index(self.base)]
+        dirs = [a.relative_to(self.base).as_posix() + "/" for a in above]
+        kept = [p for p in self.patterns if not (p.include and any(p.match_file(d) is not None for d in dirs))]
+        if len(kept) == len(self.patterns):
+            return self
+        spared = _Ignore(self.base, [])
+        spared.patterns = kept
+        return spared
+
 
 def _read_ignore_file(path: Path) -> list[str] | None:
     try:
@@ -103,12 +118,14 @@ class _Walker:
                 ignores.append(ignore)
         return ignores
 
-    def is_excluded(self, path: Path, is_dir: bool, ignores: Sequence[_Ignore], top: Path) -> bool:
-        if self.exclude is not None:
-            verdict = self.exclude.check(path, is_dir)
-            if verdict is None and not path.is_relative_to(self.exclude.base):
+    def is_excluded(
+        self, path: Path, is_dir: bool, ignores: Sequence[_Ignore], top: Path, exclude: _Ignore | None
+    ) -> bool:
+        if exclude is not None:
+            verdict = exclude.check(path, is_dir)
+            if verdict is None and not path.is_relative_to(exclude.base):
                 # Outside the project root: match the patterns relative to the walked directory.
-                verdict = self.exclude.check(path, is_dir, base=top)
+                verdict = exclude.check(path, is_dir, base=top)
             if verdict:
                 return True
         verdict = None
@@ -119,10 +136,13 @@ class _Walker:
         return bool(verdict)
 
     def walk(self, top: Path, out: list[Path]) -> None:
-        base_ignores = self.ancestors_ignores(top)
-        self._walk_dir(top, top, base_ignores, out)
+        base_ignores = [ignore.sparing(top) for ignore in self.ancestors_ignores(top)]
+        exclude = self.exclude.sparing(top) if self.exclude is not None else None
+        self._walk_dir(top, top, base_ignores, exclude, out)
 
-    def _walk_dir(self, top: Path, directory: Path, ignores: list[_Ignore], out: list[Path]) -> None:
+    def _walk_dir(
+        self, top: Path, directory: Path, ignores: list[_Ignore], exclude: _Ignore | None, out: list[Path]
+    ) -> None:
         if self.respect_gitignore:
             own = self._gitignore(directory)
             if own is not None:
@@ -138,15 +158,15 @@ class _Walker:
             except OSError:
                 is_dir = False
             if is_dir:
-                if entry.name == ".git" or self.is_excluded(path, True, ignores, top):
+                if entry.name == ".git" or self.is_excluded(path, True, ignores, top, exclude):
                     continue
-                self._walk_dir(top, path, ignores, out)
+                self._walk_dir(top, path, ignores, exclude, out)
             elif entry.name.endswith(SOURCE_SUFFIXES):
                 # Symlinked directories are not followed (no loops); a symlink
                 # to a directory named *.py is no source file either.
                 if entry.is_symlink() and os.path.isdir(path):
                     continue
-                if not self.is_excluded(path, False, ignores, top):
+                if not self.is_excluded(path, False, ignores, top, exclude):
                     out.append(path)
 
 

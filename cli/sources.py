@@ -10,6 +10,7 @@ touched.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import json
 import re
@@ -165,11 +166,29 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def _line_ending(text: str) -> str:
+    match = _LINE_BREAK.search(text)
+    return match.group() if match else "\n"
+
+
+def _with_line_ending(fixes: list[Fix], ending: str) -> list[Fix]:
+    """Fixes whose inserted line breaks are the file's own (`\r\n` files stay `\r\n`)."""
+    if ending == "\n":
+        return fixes
+    return [
+        dataclasses.replace(
+            fix, edits=tuple(dataclasses.replace(e, new_text=_LINE_BREAK.sub(ending, e.new_text)) for e in fix.edits)
+        )
+        for fix in fixes
+    ]
+
+
 def apply_fixes_to_text(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """Apply `fixes` (in order, skipping any that overlaps one taken): (new text, fixes applied).
 
     Uses the engine's `analyzers.fixes.apply_fixes` when it is there.
     """
+    fixes = _with_line_ending(list(fixes), _line_ending(text))
     try:
         from .analyzers.fixes import apply_fixes
     except ImportError:
