@@ -312,7 +312,7 @@ def _emit(
 def _fix(project: Any, by_path: dict[str, list[Diagnostic]], config: Config, sources: _Sources, args: Any, reporter: _Reporter) -> int:
     """Apply the fixes (several passes while fixes apply), re-checking what changed; returns the count fixed."""
     fixed = 0
-    for _ in range(MAX_FIX_PASSES):
+    for passes in range(1, MAX_FIX_PASSES + 1):
         plan = _plan_fixes([d for ds in by_path.values() for d in ds], args.unsafe_fixes)
         changed: list[str] = []
         for path, fixes in sorted(plan.items()):
@@ -336,6 +336,12 @@ def _fix(project: Any, by_path: dict[str, list[Diagnostic]], config: Config, sou
         for path in changed:
             by_path.pop(path, None)
         by_path.update(refreshed)
+        if passes == MAX_FIX_PASSES and _plan_fixes([d for ds in by_path.values() for d in ds], args.unsafe_fixes):
+            print(
+                f"asyncsense: warning: fixes did not settle after {MAX_FIX_PASSES} passes; the remaining problems are"
+                " reported (please report this)",
+                file=reporter.stderr,
+            )
     return fixed
 
 
