@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import pathspec
 from .config import Config
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
+_PLAIN_NAME = re.compile(r"[^/*?\[\]!\\#\s]+/?")
 
 
 @dataclass
@@ -38,20 +40,41 @@ class _Ignore:
 
     def __init__(self, base: Path, lines: Iterable[str]) -> None:
         self.base = base
-        self.patterns = [p for p in pathspec.GitIgnoreSpec.from_lines(list(lines)).patterns if p.include is not None]
+        self.base_str = str(base)
+        self._set_patterns([p for p in pathspec.GitIgnoreSpec.from_lines(list(lines)).patterns if p.include is not None])
 
-    def check(self, path: Path, is_dir: bool, base: Path | None = None) -> bool | None:
-        """True: ignored, False: re-included by `!`, None: no pattern applies."""
-        try:
-            relative = path.relative_to(base or self.base).as_posix()
-        except ValueError:
+    def _set_patterns(self, patterns: list) -> None:
+        self.patterns = patterns
+        # Fast path for the common case (`build`, `.venv/`, ...): without `!` patterns,
+        # a bare name matches an entry by its own name alone, since the walk already
+        # checked every directory above it.
+        self._names: set[str] = set()
+        self._dir_names: set[str] = set()
+        self._others = patterns
+        if all(p.include for p in patterns):
+            others = []
+            for p in patterns:
+                text = getattr(p, "pattern", None)
+                if isinstance(text, str) and _PLAIN_NAME.fullmatch(text):
+                    (self._dir_names if text.endswith("/") else self._names).add(text.rstrip("/"))
+                else:
+                    others.append(p)
+            self._others = others
+
+    def check(self, path: str, name: str, is_dir: bool, base: str | None = None) -> bool | None:
+        """True: ignored, False: re-included by `!`, None: no pattern applies.
+
+        `path` is absolute, `name` its last part.  Call it for each entry of a
+        walk, parents first: a bare-name pattern is only compared with `name`."""
+        relative = _relative(path, base or self.base_str)
+        if not relative:
             return None
-        if relative == ".":
-            return None
+        if name in self._names or (is_dir and name in self._dir_names):
+            return True
         if is_dir:
             relative += "/"
         verdict: bool | None = None
-        for pattern in self.patterns:
+        for pattern in self._others:
             if pattern.match_file(relative) is not None:
                 verdict = bool(pattern.include)
         return verdict
@@ -68,8 +91,17 @@ class _Ignore:
         if len(kept) == len(self.patterns):
             return self
         spared = _Ignore(self.base, [])
-        spared.patterns = kept
+        spared._set_patterns(kept)
         return spared
+
+
+def _relative(path: str, base: str) -> str | None:
+    """`path` below `base` in `/` form; None when it is not below."""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not path.startswith(prefix):
+        return None
+    relative = path[len(prefix) :]
+    return relative.replace(os.sep, "/") if os.sep != "/" else relative
 
 
 def _read_ignore_file(path: Path) -> list[str] | None:
@@ -92,12 +124,12 @@ class _Walker:
         self.respect_gitignore = respect_gitignore
         patterns = [*config.exclude, *config.extend_exclude]
         self.exclude = _Ignore(root, patterns) if patterns else None
-        self._gitignores: dict[Path, _Ignore | None] = {}
+        self._gitignores: dict[str, _Ignore | None] = {}
 
-    def _gitignore(self, directory: Path) -> _Ignore | None:
+    def _gitignore(self, directory: str) -> _Ignore | None:
         if directory not in self._gitignores:
-            lines = _read_ignore_file(directory / ".gitignore")
-            self._gitignores[directory] = _Ignore(directory, lines) if lines else None
+            lines = _read_ignore_file(Path(directory, ".gitignore"))
+            self._gitignores[directory] = _Ignore(Path(directory), lines) if lines else None
         return self._gitignores[directory]
 
     def ancestors_ignores(self, top: Path) -> list[_Ignore]:
@@ -113,24 +145,25 @@ class _Walker:
             ignores.append(_Ignore(git_root, info))
         chain = [top, *top.parents]
         for directory in reversed(chain[1 : chain.index(git_root) + 1] if git_root in chain else []):
-            ignore = self._gitignore(directory)
+            ignore = self._gitignore(str(directory))
             if ignore is not None:
                 ignores.append(ignore)
         return ignores
 
     def is_excluded(
-        self, path: Path, is_dir: bool, ignores: Sequence[_Ignore], top: Path, exclude: _Ignore | None
+        self, path: str, name: str, is_dir: bool, ignores: Sequence[_Ignore], top: str, exclude: _Ignore | None
     ) -> bool:
         if exclude is not None:
-            verdict = exclude.check(path, is_dir)
-            if verdict is None and not path.is_relative_to(exclude.base):
+            if _relative(path, exclude.base_str) is not None:
+                verdict = exclude.check(path, name, is_dir)
+            else:
                 # Outside the project root: match the patterns relative to the walked directory.
-                verdict = exclude.check(path, is_dir, base=top)
+                verdict = exclude.check(path, name, is_dir, base=top)
             if verdict:
                 return True
         verdict = None
         for ignore in ignores:  # innermost decides
-            result = ignore.check(path, is_dir)
+            result = ignore.check(path, name, is_dir)
             if result is not None:
                 verdict = result
         return bool(verdict)
@@ -138,10 +171,10 @@ class _Walker:
     def walk(self, top: Path, out: list[Path]) -> None:
         base_ignores = [ignore.sparing(top) for ignore in self.ancestors_ignores(top)]
         exclude = self.exclude.sparing(top) if self.exclude is not None else None
-        self._walk_dir(top, top, base_ignores, exclude, out)
+        self._walk_dir(str(top), str(top), base_ignores, exclude, out)
 
     def _walk_dir(
-        self, top: Path, directory: Path, ignores: list[_Ignore], exclude: _Ignore | None, out: list[Path]
+        self, top: str, directory: str, ignores: list[_Ignore], exclude: _Ignore | None, out: list[Path]
     ) -> None:
         if self.respect_gitignore:
             own = self._gitignore(directory)
@@ -152,13 +185,13 @@ class _Walker:
         except OSError:
             return
         for entry in entries:
-            path = directory / entry.name
+            path = entry.path
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
             if is_dir:
-                if entry.name == ".git" or self.is_excluded(path, True, ignores, top, exclude):
+                if entry.name == ".git" or self.is_excluded(path, entry.name, True, ignores, top, exclude):
                     continue
                 self._walk_dir(top, path, ignores, exclude, out)
             elif entry.name.endswith(SOURCE_SUFFIXES):
@@ -166,8 +199,8 @@ class _Walker:
                 # to a directory named *.py is no source file either.
                 if entry.is_symlink() and os.path.isdir(path):
                     continue
-                if not self.is_excluded(path, False, ignores, top, exclude):
-                    out.append(path)
+                if not self.is_excluded(path, entry.name, False, ignores, top, exclude):
+                    out.append(Path(path))
 
 
 def discover(

@@ -33,14 +33,13 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
     """`path` relative to the working directory when it is below it, else as given."""
-    p = Path(path)
-    if p.is_absolute():
-        base = (cwd or Path.cwd()).absolute()
-        try:
-            return p.relative_to(base).as_posix()
-        except ValueError:
-            return str(p)
-    return str(p)
+    text = os.fspath(path)
+    if os.path.isabs(text):
+        base = os.fspath(cwd) if cwd is not None else os.getcwd()
+        prefix = base if base.endswith(os.sep) else base + os.sep
+        if text.startswith(prefix):
+            return text[len(prefix) :].replace(os.sep, "/")
+    return text
 
 
 class CellMap:

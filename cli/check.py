@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import os
 import re
+import shutil
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,8 +94,16 @@ def load_settings(args: Any, paths: Sequence[str]) -> Config:
     elif cli_ignore:
         config = dataclasses.replace(config, ignore=config.ignore | cli_ignore)
     if args.python:
+        if not _interpreter_exists(args.python):
+            raise UsageError(f"--python: no Python interpreter at {args.python!r}")
         config = dataclasses.replace(config, python=args.python)
     return config
+
+
+def _interpreter_exists(python: str) -> bool:
+    if os.sep in python or "/" in python:
+        return os.path.exists(python)
+    return shutil.which(python) is not None
 
 
 def _readable(path: Path) -> str | None:
@@ -178,6 +187,14 @@ def run_check(args: Any, stdout: TextIO, stderr: TextIO) -> int:
     except ConfigError as exc:
         print(f"asyncsense: error: {exc}", file=stderr)
         return 2
+    if config.python and not args.python and not _interpreter_exists(config.python):
+        if not args.quiet:
+            where = config.config_file or "config"
+            print(
+                f"{where}: warning: 'python': no interpreter at {config.python!r}; using the auto-detected one",
+                file=stderr,
+            )
+        config = dataclasses.replace(config, python=None)
     root = (config.root or guess_root(Path(paths[0]))).absolute()
     if config.root is None:
         config = dataclasses.replace(config, root=root)

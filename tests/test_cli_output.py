@@ -333,16 +333,17 @@ def test_diff_file_without_final_newline(fake: Path, capsys) -> None:
 
 def test_engine_options(fake: Path, capsys) -> None:
     write(fake, "a.py", "x = 1\n")
-    run(capsys, "check", "--python", "/opt/py/bin/python", "--jobs", "3", "--cache-dir", "cache", "--no-jedi")
+    python = write(fake, "py/bin/python", "")
+    run(capsys, "check", "--python", str(python), "--jobs", "3", "--cache-dir", "cache", "--no-jedi")
     project = FakeProject.instances[-1]
     assert project.root == fake
     assert project.options == {
-        "python": "/opt/py/bin/python",
+        "python": str(python),
         "cache_dir": fake / "cache",
         "use_jedi": False,
         "jobs": 3,
     }
-    assert project.config.python == "/opt/py/bin/python"
+    assert project.config.python == str(python)
     run(capsys, "check", "--no-cache")
     assert FakeProject.instances[-1].options["cache_dir"] is None
     run(capsys, "check")
@@ -353,8 +354,18 @@ def test_engine_options(fake: Path, capsys) -> None:
 def test_python_from_config(fake: Path, capsys) -> None:
     write(fake, "pyproject.toml", '[tool.asyncsense]\npython = ".venv/bin/python"\n')
     write(fake, "a.py", "x = 1\n")
-    run(capsys, "check")
+    code, _, err = run(capsys, "check")
+    assert code == 0 and "warning: 'python': no interpreter at" in err
+    assert FakeProject.instances[-1].options["python"] is None
+    write(fake, ".venv/bin/python", "")
+    code, _, err = run(capsys, "check")
+    assert (code, err) == (0, "")
     assert FakeProject.instances[-1].options["python"] == str(fake / ".venv/bin/python")
+
+
+def test_missing_python_flag_is_a_usage_error(fake: Path, capsys) -> None:
+    code, _, err = run(capsys, "check", "--python", "/no/such/python")
+    assert code == 2 and "--python: no Python interpreter at '/no/such/python'" in err
 
 
 def test_engine_file_errors_exit_2(fake: Path, capsys, monkeypatch) -> None:
