@@ -100,21 +100,26 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def summary(total: int, fixable: int = 0, hidden_unsafe: int = 0, *, fixed: int | None = None) -> str:
-    """The closing line(s) of the text format."""
-    if fixed is not None:
-        if total == 0 and fixed == 0:
-            return "All checks passed!\n"
-        if total == 0:
-            return f"Found {_plural(fixed, 'problem')} ({fixed} fixed, 0 remaining).\n"
-        text = f"Found {_plural(total + fixed, 'problem')} ({fixed} fixed, {total} remaining)."
-    elif total == 0:
+def summary(
+    total: int, fixable: int = 0, hidden_unsafe: int = 0, *, fixed: int | None = None, unchecked: int = 0
+) -> str:
+    """The closing line(s) of the text format.
+
+    `fixed` is given after --fix; `unchecked` counts the files that could not
+    be read or decoded (their errors are printed on stderr)."""
+    if total == 0 and not fixed:
+        if unchecked:
+            return f"No problems found, but {_plural(unchecked, 'file')} could not be checked (see the errors).\n"
         return "All checks passed!\n"
+    if fixed is not None:
+        text = f"Found {_plural(total + fixed, 'problem')} ({fixed} fixed, {total} remaining)."
     else:
         text = f"Found {_plural(total, 'problem')}"
         if fixable:
             text += f" ({fixable} fixable with --fix)"
     text += "\n"
+    if unchecked:
+        text += f"{_plural(unchecked, 'file')} could not be checked (see the errors).\n"
     if hidden_unsafe:
         noun = "fix" if hidden_unsafe == 1 else "fixes"
         text += f"{hidden_unsafe} hidden {noun} can be enabled with --unsafe-fixes.\n"

@@ -62,6 +62,10 @@ class _Reporter:
         self.cwd = cwd
         self.errors: list[tuple[str, str]] = []
 
+    @property
+    def unchecked(self) -> int:
+        return len({path for path, _ in self.errors})
+
     def error(self, path: str, message: str) -> None:
         self.errors.append((path, message))
         print(f"{output.display_path(path, self.cwd)}: error: {message}", file=self.stderr)
@@ -272,7 +276,11 @@ def run_check(args: Any, stdout: TextIO, stderr: TextIO) -> int:
     out = stdout
     handle = None
     if args.output_file:
-        handle = out = open(args.output_file, "w", encoding="utf-8")
+        try:
+            handle = out = open(args.output_file, "w", encoding="utf-8")
+        except OSError as exc:
+            print(f"asyncsense: error: cannot write {args.output_file}: {exc.strerror or exc}", file=stderr)
+            return 2
     try:
         _emit(diagnostics, output_format, args, out, root, reporter, fixable, hidden, fixed, cwd, notebooks)
     finally:
@@ -306,7 +314,7 @@ def _emit(
         rows = output.statistics(diagnostics, unsafe_fixes=args.unsafe_fixes)
         out.write(output.format_statistics(rows, "json" if output_format == "json" else "text"))
         if output_format != "json" and not args.quiet:
-            out.write(output.summary(len(diagnostics), fixable, hidden, fixed=fixed))
+            out.write(output.summary(len(diagnostics), fixable, hidden, fixed=fixed, unchecked=reporter.unchecked))
         return
     if output_format == "json":
         out.write(output.format_json(diagnostics, notebooks=notebooks))
@@ -323,7 +331,7 @@ def _emit(
         if not args.quiet:
             if diagnostics:
                 out.write("\n")
-            out.write(output.summary(len(diagnostics), fixable, hidden, fixed=fixed))
+            out.write(output.summary(len(diagnostics), fixable, hidden, fixed=fixed, unchecked=reporter.unchecked))
 
 
 def _fix(project: Any, by_path: dict[str, list[Diagnostic]], config: Config, sources: _Sources, args: Any, reporter: _Reporter) -> int:

@@ -196,6 +196,7 @@ def test_broken_symlink_is_reported_and_others_still_checked(project: Path, caps
     assert code == 2
     assert "a.py:5:5: ASN001" in out
     assert err.strip() == "broken.py: error: could not read file: broken symbolic link"
+    assert out.splitlines()[-2:] == ["Found 1 problem (1 fixable with --fix)", "1 file could not be checked (see the errors)."]
 
 
 def test_missing_path(project: Path, capsys) -> None:

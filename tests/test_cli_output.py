@@ -378,7 +378,13 @@ def test_engine_file_errors_exit_2(fake: Path, capsys, monkeypatch) -> None:
     code, out, err = run(capsys, "check")
     assert code == 2
     assert err == "a.py: error: could not decode as UTF-8\n"
-    assert out == "All checks passed!\n"
+    assert out == "No problems found, but 1 file could not be checked (see the errors).\n"
+
+
+def test_unwritable_output_file(fake: Path, capsys) -> None:
+    write(fake, "a.py", SAMPLE)
+    code, _, err = run(capsys, "check", "-o", "no/such/dir/report.json")
+    assert code == 2 and "cannot write no/such/dir/report.json" in err
 
 
 def test_internal_error_is_reported(fake: Path, capsys, monkeypatch) -> None:
