@@ -95,6 +95,15 @@ class ProjectIndex:
         self.functions: dict[str, FunctionDecl] = {}
         self.classes: dict[str, ClassDecl] = {}
         self._names: set[str] | None = None
+        # Names of project functions worth a jedi query when cheap resolution
+        # fails (set by the project once summaries exist; None: every name).
+        self.inference_names_override: set[str] | None = None
+
+    @property
+    def inference_names(self) -> set[str]:
+        if self.inference_names_override is not None:
+            return self.inference_names_override
+        return self.function_names
 
     def add(self, decl: ModuleDecl) -> None:
         old = self.modules.get(decl.name)

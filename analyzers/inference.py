@@ -47,10 +47,23 @@ def detect_python(root: Path, explicit: str | None = None) -> str | None:
     return None
 
 
+def _same_environment(python: str) -> bool:
+    """Whether ``python`` is the running interpreter with the running site-packages.
+
+    A virtual environment's ``bin/python`` is a symbolic link to its base
+    interpreter, so the resolved binaries of two environments are often the
+    same file: an environment is told by its ``pyvenv.cfg``, not its binary.
+    """
+    environment = Path(os.path.abspath(python)).parent.parent
+    if (environment / "pyvenv.cfg").is_file():
+        return os.path.realpath(environment) == os.path.realpath(sys.prefix)
+    return sys.prefix == sys.base_prefix and os.path.realpath(python) == os.path.realpath(sys.executable)
+
+
 @lru_cache(maxsize=8)
 def interpreter_sys_path(python: str) -> tuple[str, ...]:
     """The import path of another interpreter (its site-packages), asked once."""
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    if _same_environment(python):
         return ()
     try:
         output = subprocess.run(
@@ -66,10 +79,26 @@ def interpreter_sys_path(python: str) -> tuple[str, ...]:
         return ()
 
 
+def _script_with_state(jedi, state, code: str, path: str, project):
+    """A ``jedi.Script`` that uses the shared inference state (jedi makes a new one each time)."""
+    import jedi.api as api
+
+    original = api.InferenceState
+    api.InferenceState = lambda *args, **kwargs: state
+    try:
+        return jedi.Script(code=code, path=path, project=project)
+    finally:
+        api.InferenceState = original
+
+
 class JediInference:
     def __init__(self, root: Path, index: ProjectIndex, catalog, python: str | None = None) -> None:
         import jedi  # imported here: start-up of the CLI without inference stays fast
 
+        # Searching every call site of a function to type its parameters costs
+        # seconds on a big module and rarely pays off for our questions.
+        jedi.settings.dynamic_params = False
+        jedi.settings.dynamic_params_for_other_modules = False
         self._jedi = jedi
         self.index = index
         self.catalog = catalog
@@ -84,6 +113,12 @@ class JediInference:
             load_unsafe_extensions=False,
         )
         self.environment = jedi.InterpreterEnvironment()
+        # One inference state for the whole project: what jedi learns about a
+        # library (typeshed, requests, ...) while answering for one module is
+        # reused for every other, instead of re-inferred per Script.
+        from jedi.inference import InferenceState
+
+        self._state = InferenceState(self.project, environment=self.environment, script_path=root)
         self._scripts: dict[str, tuple[str, object]] = {}
         self._answers: dict[tuple[str, str, int, int], Value | None] = {}
         self.queries = 0
@@ -93,11 +128,18 @@ class JediInference:
         cached = self._scripts.get(key)
         if cached is not None and cached[0] == model.content_hash:
             return cached[1]
-        script = self._jedi.Script(
-            code=model.text, path=model.path, project=self.project, environment=self.environment
-        )
+        if cached is not None:
+            self._forget_module(model)
+        script = _script_with_state(self._jedi, self._state, model.text, model.path, self.project)
         self._scripts[key] = (model.content_hash, script)
         return script
+
+    def _forget_module(self, model: ModuleModel) -> None:
+        """Drop jedi's cached value of a module whose text changed."""
+        names = tuple(model.name.split("."))
+        cache = getattr(self._state.module_cache, "_name_cache", None)
+        if isinstance(cache, dict):
+            cache.pop(names, None)
 
     def forget(self, path: str) -> None:
         self._scripts.pop(path, None)
@@ -117,8 +159,39 @@ class JediInference:
         if key in self._answers:
             return self._answers[key]
         answer = self._infer(model, line, column)
+        if answer is None and isinstance(func, ast.Attribute):
+            answer = self._infer_through_receiver(model, func)
         self._answers[key] = answer
         return answer
+
+    def _infer_through_receiver(self, model: ModuleModel, func: ast.Attribute) -> Value | None:
+        """``receiver.attr`` when jedi types the receiver but not the method.
+
+        jedi often knows an object's class yet not the methods of its C
+        implementation (``socket.socket().recv``): the method is then named
+        after the receiver's class.
+        """
+        receiver = func.value
+        line = receiver.end_lineno or receiver.lineno
+        column = model.parsed.index.char_col(line, receiver.end_col_offset or 0)
+        self.queries += 1
+        try:
+            names = self._script(model).infer(line, column)
+        except Exception as exc:  # noqa: BLE001 - jedi raises many things on odd code
+            log.debug("jedi failed at %s:%s:%s: %s", model.path, line, column, exc)
+            return None
+        for name in names:
+            full_name = name.full_name
+            if not full_name or name.type not in ("instance", "class", "module"):
+                continue
+            if full_name in self.index.classes:
+                found = self.index.lookup_member(full_name, func.attr)
+                if found is not None and found[1].kind == "function":
+                    return Value("function", found[1].name, bound=name.type == "instance")
+                continue
+            owner = self.catalog.canonical(full_name)
+            return Value("ref", self.catalog.canonical(f"{owner}.{func.attr}"), bound=name.type == "instance")
+        return None
 
     def _infer(self, model: ModuleModel, line: int, column: int) -> Value | None:
         self.queries += 1

@@ -22,6 +22,7 @@ from .parsing import ParsedModule
 
 if TYPE_CHECKING:
     from .inference import JediInference
+    from .notebooks import NotebookSource
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -32,6 +33,8 @@ _AWAITABLE_ANNOTATIONS = frozenset(
         "typing.Optional[typing.Awaitable]",
     }
 )
+# Binary operators whose result type the catalog can give (``path / "name"``).
+_OPERATOR_METHODS: dict[type, str] = {ast.Div: "__truediv__", ast.Add: "__add__", ast.Mod: "__mod__"}
 _OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Annotated", "typing.Final", "typing.ClassVar"})
 
 
@@ -107,6 +110,10 @@ class CallSite:
 
 class ModuleModel:
     """Everything the rules need to know about one module."""
+
+    # Set for a Jupyter notebook (its code cells as one module, see notebooks.py):
+    # its top-level code runs on IPython's event loop.
+    notebook: NotebookSource | None = None
 
     def __init__(
         self,
@@ -516,6 +523,8 @@ class Resolver:
         self.catalog = model.catalog
         self.inference = inference
         self._call_cache: dict[ast.Call, Value] = {}
+        self._inferred: set[ast.Call] = set()
+        self._receiver_memo: dict[tuple[int, str, str], Value | None] = {}
 
     # -- names --------------------------------------------------------------
     def lookup(self, name: str, scope: Scope, depth: int = 6) -> Value:
@@ -655,6 +664,10 @@ class Resolver:
             return Value("instance", "builtins.list")
         if isinstance(node, ast.NamedExpr):
             return self.value_of(node.value, scope, depth - 1)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATOR_METHODS:
+            return self._operator_result(node.left, _OPERATOR_METHODS[type(node.op)], scope, depth)
+        if isinstance(node, ast.Subscript):
+            return self._operator_result(node.value, "__getitem__", scope, depth)
         return UNKNOWN
 
     def attribute(self, base: Value, attr: str) -> Value:
@@ -696,13 +709,47 @@ class Resolver:
         candidates = (
             self.index.library_bases(class_name) if class_name in self.index.classes else [class_name]
         )
-        for candidate in candidates:
-            for owner in [candidate, *self.catalog.bases.get(candidate, ())]:
-                return Value("ref", self.catalog.canonical(f"{owner}.{attr}"), bound=bound)
-        return UNKNOWN
+        owners = [
+            self.catalog.canonical(owner)
+            for candidate in candidates
+            for owner in [candidate, *self.catalog.bases.get(candidate, ())]
+        ]
+        if not owners:
+            return UNKNOWN
+        # The first owner the catalog knows the member of (a base may define it).
+        for owner in owners:
+            member = self.catalog.canonical(f"{owner}.{attr}")
+            if self._catalog_knows(member):
+                return Value("ref", member, bound=bound)
+        if bound and not attr.startswith("__"):
+            # Classes whose attributes are computed (pymongo: client.db.collection).
+            for owner in owners:
+                dynamic = self.catalog.returns.get(f"{owner}.__getattr__")
+                if dynamic:
+                    return Value("instance", dynamic)
+        return Value("ref", self.catalog.canonical(f"{owners[0]}.{attr}"), bound=bound)
+
+    def _catalog_knows(self, name: str) -> bool:
+        catalog = self.catalog
+        return (
+            catalog.blocking_entry(name) is not None
+            or name in catalog.returns
+            or name in catalog.coroutines
+            or name in catalog.offload
+            or name in catalog.loop_callbacks
+        )
+
+    def _operator_result(self, operand: ast.expr, method: str, scope: Scope, depth: int) -> Value:
+        """The value of ``a / b`` or ``a[b]``: what ``type(a).__truediv__`` (...) returns."""
+        base = self.value_of(operand, scope, depth - 1)
+        if base.kind != "instance":
+            return UNKNOWN
+        return self.result_of(self.attribute(base, method))
 
     def call_result(self, node: ast.Call, scope: Scope, depth: int) -> Value:
-        callee = self.callee(node, scope, depth)
+        if isinstance(node.func, ast.Name) and node.func.id == "super" and not node.args:
+            return self._super(scope)
+        callee = self.callee(node, scope, depth, infer=False)
         return self.result_of(callee)
 
     def result_of(self, callee: Value) -> Value:
@@ -723,25 +770,74 @@ class Resolver:
                 return Value("instance", name)
         return UNKNOWN
 
-    def callee(self, node: ast.Call, scope: Scope | None = None, depth: int = 6) -> Value:
-        """What a call calls: a project function or class, or a library name."""
+    def _super(self, scope: Scope) -> Value:
+        """``super()`` in a method: an instance of the first base class."""
+        function = scope.function
+        if function is None or function.class_qualname is None:
+            return UNKNOWN
+        decl = self.index.classes.get(function.class_qualname)
+        if decl is None or not decl.bases:
+            return UNKNOWN
+        base = self.index.normalize(Value("ref", decl.bases[0]))
+        return Value("instance", base.name)
+
+    def callee(
+        self, node: ast.Call, scope: Scope | None = None, depth: int = 6, infer: bool = True
+    ) -> Value:
+        """What a call calls: a project function or class, or a library name.
+
+        ``infer=False`` keeps to cheap resolution; jedi is asked at most once per
+        call, and only when ``infer`` is set and the call's name could matter.
+        """
         cached = self._call_cache.get(node)
-        if cached is not None:
+        if cached is not None and (cached.known or not infer or node in self._inferred):
             return cached
         if scope is None:
             scope = self.model.enclosing_scope(node)
-        value = self.value_of(node.func, scope, depth)
-        if not value.known and self.inference is not None and self._worth_inferring(node):
-            value = self.inference.infer_callee(self.model, node) or UNKNOWN
+        value = cached if cached is not None else self.value_of(node.func, scope, depth)
+        if not value.known and infer and self.inference is not None and self._worth_inferring(node, scope):
+            self._inferred.add(node)
+            value = self._infer_callee(node, scope) or UNKNOWN
         self._call_cache[node] = value
         return value
 
-    def _worth_inferring(self, node: ast.Call) -> bool:
+    def _infer_callee(self, node: ast.Call, scope: Scope) -> Value | None:
+        """jedi's answer, shared by calls of one method on the same receiver in a scope."""
+        assert self.inference is not None
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return self.inference.infer_callee(self.model, node)
+        key = (id(scope), ast.dump(func.value), func.attr)
+        if key not in self._receiver_memo:
+            self._receiver_memo[key] = self.inference.infer_callee(self.model, node)
+        return self._receiver_memo[key]
+
+    def _worth_inferring(self, node: ast.Call, scope: Scope) -> bool:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
         if name is None:
             return False
-        return name in self.catalog.method_names or name in self.index.function_names
+        if name not in self.catalog.method_names and name not in self.index.inference_names:
+            return False
+        # jedi cannot type an unannotated parameter either (dynamic params are off).
+        root = func.value if isinstance(func, ast.Attribute) else None
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id not in ("self", "cls"):
+            bindings = self._bindings_of(root.id, scope)
+            if bindings and all(
+                isinstance(b, ParamBinding) and b.annotation is None for b in bindings
+            ):
+                return False
+        return True
+
+    def _bindings_of(self, name: str, scope: Scope) -> list[object] | None:
+        current: Scope | None = scope
+        while current is not None:
+            if name in current.bindings:
+                return current.bindings[name]
+            current = current.parent
+        return None
 
     def target_name(self, callee: Value) -> str | None:
         """The qualified name to look up in the catalog or the project for a callee."""
