@@ -40,6 +40,8 @@ class Catalog:
     coroutines: frozenset[str] = frozenset()
     offload: dict[str, int] = field(default_factory=dict)
     loop_callbacks: dict[str, int] = field(default_factory=dict)
+    # name -> {"close": [...], "with": bool, "element": int}, see names.toml
+    async_resources: dict[str, dict] = field(default_factory=dict)
 
     def canonical(self, name: str) -> str:
         """Rewrite the longest aliased prefix of a dotted name to its public spelling."""
@@ -79,6 +81,7 @@ class Catalog:
             coroutines=self.coroutines,
             offload=self.offload,
             loop_callbacks=self.loop_callbacks,
+            async_resources=self.async_resources,
         )
 
 
@@ -104,4 +107,5 @@ def default_catalog() -> Catalog:
         coroutines=frozenset(names.get("coroutines", {}).get("names", [])),
         offload=dict(names.get("offload", {})),
         loop_callbacks=dict(names.get("loop_callbacks", {})),
+        async_resources=dict(names.get("async_resources", {})),
     )

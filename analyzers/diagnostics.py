@@ -87,6 +87,9 @@ class Diagnostic:
     related: list[Related] = field(default_factory=list)
     # Fixes in order of preference; the first one is "the" fix of the diagnostic.
     fixes: list[Fix] = field(default_factory=list)
+    # In a notebook: the 1-based number of the cell (among all cells) the span starts in;
+    # the span itself is in the coordinates of the code cells joined (notebooks.py maps it).
+    cell: int | None = None
 
     @property
     def fix(self) -> Fix | None:
@@ -97,7 +100,7 @@ class Diagnostic:
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON object (1-based columns, like ruff)."""
-        return {
+        found: dict[str, Any] = {
             "rule": self.rule,
             "code": self.code,
             "message": self.message,
@@ -117,6 +120,9 @@ class Diagnostic:
                 for r in self.related
             ],
         }
+        if self.cell is not None:
+            found["cell"] = self.cell
+        return found
 
 
 def _json_position(pos: Position) -> dict[str, int]:

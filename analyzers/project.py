@@ -32,6 +32,7 @@ from .config import Config
 from .diagnostics import Diagnostic
 from .index import ProjectIndex
 from .inference import JediInference, detect_python
+from .notebooks import is_notebook, notebook_source
 from .parsing import decode_source, parse_module
 from .rules import RULES, RuleContext
 from .semantics import ModuleModel, Resolver
@@ -160,10 +161,15 @@ class Project:
                 raise OSError(f"file too large to analyse ({size} bytes)")
             data = resolved.read_bytes()
             text, decode_error = decode_source(data)
+        # A notebook is analysed as the Python of its code cells (see notebooks.py).
+        notebook = notebook_source(text, from_editor=key in self._overrides) if is_notebook(resolved) else None
+        if notebook is not None:
+            text = notebook.text
         name, is_package = self.module_name_for(resolved)
         parsed = parse_module(text, key)
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
         model = ModuleModel(parsed, key, name, is_package, self.catalog, digest)
+        model.notebook = notebook
         module = _Module(model, decode_error=decode_error)
         self._modules[key] = module
         self._by_name[name] = key
@@ -235,6 +241,10 @@ class Project:
                 found.extend(rule.check(ctx))
             except RecursionError:
                 log.warning("%s: rule %s gave up (code nested too deeply)", model.path, rule.name)
+        if model.notebook is not None:
+            for diagnostic in found:
+                cell = model.notebook.cell_at(diagnostic.span.start.line)
+                diagnostic.cell = cell.number if cell is not None else None
         if display_path is not None and display_path != model.path:
             for diagnostic in found:
                 diagnostic.path = display_path
