@@ -25,7 +25,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .catalog import Catalog, default_catalog
 from .config import Config
@@ -232,6 +232,51 @@ class Project:
             result.skipped_lines = len(module.model.parsed.skipped_lines)
             result.diagnostics = self.diagnostics_for(module.model, display_path=result.path)
         return list(results.values())
+
+    # -- editor buffers (the language server) ---------------------------------
+    def analyze_open_document(
+        self, path: Path | str, text: str, checkpoint: Callable[[], None] | None = None
+    ) -> FileResult:
+        """``check([path])`` on an editor buffer's ``text``.
+
+        Unchanged text reuses what earlier calls built (model, summaries, jedi);
+        changed text re-models only this module and re-summarises its importers.
+        ``checkpoint()`` runs between the steps and may raise to abandon the work
+        (a newer version of the buffer arrived); the project stays consistent.
+        """
+        key = str(Path(path).resolve())
+        if self._overrides.get(key) != text or key not in self._modules:
+            self.set_source(key, text)
+        step = checkpoint or (lambda: None)
+        module = self.load(key)
+        step()
+        self._load_imports(module)
+        self._summarise_all()
+        step()
+        result = FileResult(str(path), partial=module.model.parsed.partial)
+        result.skipped_lines = len(module.model.parsed.skipped_lines)
+        result.diagnostics = self.diagnostics_for(module.model, display_path=str(path))
+        return result
+
+    def dependents_of(self, path: Path | str) -> set[str]:
+        """Paths of the loaded modules that import ``path``'s module, directly or not."""
+        key = str(Path(path).resolve())
+        module = self._modules.get(key)
+        if module is None:
+            return set()
+        names = {module.model.name}
+        found: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for other_path, other in self._modules.items():
+                if other_path in found or other_path == key:
+                    continue
+                if names & _imported_modules(other.model):
+                    found.add(other_path)
+                    names.add(other.model.name)
+                    changed = True
+        return found
 
     def diagnostics_for(self, model: ModuleModel, display_path: str | None = None) -> list[Diagnostic]:
         ctx = RuleContext(model, self.resolver_for(model), self.facts, self.config, self.catalog)

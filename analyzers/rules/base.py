@@ -61,7 +61,9 @@ class RuleContext:
         return span_of(self.model, node)
 
     def source_of(self, node: ast.AST) -> str:
-        return ast.get_source_segment("\n".join(self.model.lines), node) or ast.unparse(node)
+        # Sliced from the model's lines: ast.get_source_segment re-splits the
+        # whole file on every call, which made big modules quadratic.
+        return _segment(self.model.lines, node) or ast.unparse(node)
 
     def scope_of(self, node: ast.AST) -> Scope:
         return self.model.enclosing_scope(node)
@@ -111,3 +113,19 @@ class RuleContext:
             related=list(related),
             fixes=[f for f in fixes if f is not None],
         )
+
+
+def _segment(lines: list[str], node: ast.AST) -> str | None:
+    """The source text of ``node`` (ast columns are UTF-8 byte offsets)."""
+    try:
+        first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+        start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+    except AttributeError:
+        return None
+    if end is None or last is None or not 0 <= first <= last < len(lines):
+        return None
+    if first == last:
+        return lines[first].encode("utf-8")[start:end].decode("utf-8", errors="replace")
+    head = lines[first].encode("utf-8")[start:].decode("utf-8", errors="replace")
+    tail = lines[last].encode("utf-8")[:end].decode("utf-8", errors="replace")
+    return "\n".join([head, *lines[first + 1 : last], tail])
