@@ -57,6 +57,13 @@ class Catalog:
         return self.blocking.get(name) or self.blocking.get(self.canonical(name))
 
     @functools.cached_property
+    def library_modules(self) -> frozenset[str]:
+        """Top-level modules the catalog knows (``asyncio``, ``requests`` ...)."""
+        names = [*self.blocking, *self.coroutines, *self.returns, *self.offload, *self.loop_callbacks]
+        names.extend(self.async_resources)
+        return frozenset(name.split(".", 1)[0] for name in names) - {"builtins"}
+
+    @functools.cached_property
     def method_names(self) -> frozenset[str]:
         """Last components of every catalog name: calls with other names need no inference."""
         names = {n.rsplit(".", 1)[-1] for n in self.blocking}

@@ -523,6 +523,7 @@ class Resolver:
         self.catalog = model.catalog
         self.inference = inference
         self._call_cache: dict[ast.Call, Value] = {}
+        self._star_import: bool | None = None
         self._inferred: set[ast.Call] = set()
         self._receiver_memo: dict[tuple[int, str, str], Value | None] = {}
 
@@ -541,7 +542,18 @@ class Resolver:
             current = current.parent
         if name in _BUILTIN_NAMES:
             return Value("ref", f"builtins.{name}")
+        if name in self.catalog.library_modules and not self._has_star_import():
+            # Unbound, and spelled like a library module: a snippet whose `import` was left out.
+            return Value("module", name)
         return UNKNOWN
+
+    def _has_star_import(self) -> bool:
+        if self._star_import is None:
+            self._star_import = any(
+                isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
+                for node in ast.walk(self.model.tree)
+            )
+        return self._star_import
 
     def value_of_bindings(self, name: str, bindings: list[object], scope: Scope, depth: int) -> Value:
         values = {self.value_of_binding(binding, scope, depth) for binding in bindings}

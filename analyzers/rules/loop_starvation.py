@@ -81,6 +81,7 @@ from .base import Rule, RuleContext
 SMALL_RANGE = 100
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_TRY_NODES = (ast.Try, getattr(ast, "TryStar", ast.Try))
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 _EXPENSIVE_BUILTINS = frozenset(
     {"open", "input", "exec", "eval", "compile", "__import__", "help", "breakpoint"}
@@ -103,7 +104,9 @@ _CHEAP_METHODS = frozenset(
         "set_exception", "set", "is_set", "done", "result", "cancel", "cancelled", "add_done_callback",
         "debug", "info", "warning", "warn", "error", "exception", "critical", "isoformat", "group",
         "groups", "groupdict", "isdigit", "isalpha", "isalnum", "isspace", "zfill", "partition", "rpartition",
-        "find", "rfind", "casefold",
+        "find", "rfind", "casefold", "call_soon", "call_soon_threadsafe", "call_later", "call_at",
+        "create_task", "create_future", "ensure_future", "remove_done_callback", "release", "notify",
+        "notify_all",
     }
 )
 _SIZE_PRESERVING = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "frozenset", "iter"})
@@ -230,9 +233,17 @@ def _own_jumps(loop: ast.For | ast.While, kinds: tuple[type, ...]) -> Iterator[a
 
 
 def _ends_on_first_pass(loop: ast.For | ast.While) -> bool:
-    if any(True for _ in _own_jumps(loop, (ast.Continue,))):
-        return False
-    return any(isinstance(statement, (ast.Return, ast.Break, ast.Raise)) for statement in loop.body)
+    """The body leaves the loop on its first pass - or, for a fallback loop (``try: ...; break``
+    / ``except OSError: ...``), on its first pass that does not fail."""
+    restarts = any(True for _ in _own_jumps(loop, (ast.Continue,)))
+    for statement in loop.body:
+        if isinstance(statement, (ast.Return, ast.Break, ast.Raise)) and not restarts:
+            return True
+        if isinstance(statement, _TRY_NODES) and statement.body and isinstance(
+            statement.body[-1], (ast.Return, ast.Break)
+        ):
+            return True  # a `continue` before it only skips a candidate
+    return False
 
 
 # -- busy waiting -------------------------------------------------------------
@@ -339,12 +350,36 @@ def _affects(changed: str, read: str) -> bool:
 
 
 def _first_costly_call(ctx: RuleContext, parts: list[ast.AST]) -> str | None:
-    calls = [node for node in _walk(parts) if isinstance(node, ast.Call)]
+    """The first call of a pass that is not cheap (error paths - ``except``, ``raise`` - left out)."""
+    calls = [node for node in _walk(_normal_paths(parts)) if isinstance(node, ast.Call)]
     calls.sort(key=lambda call: (call.lineno, call.col_offset))
     for call in calls:
         if not _is_cheap(ctx, call):
             return f"{_source(ctx, call.func)}()"
     return None
+
+
+def _normal_paths(parts: list[ast.AST]) -> Iterator[ast.AST]:
+    """``parts`` with ``except`` handlers and ``raise`` statements cut off."""
+    for node in parts:
+        if isinstance(node, (ast.Raise, *_NESTED_SCOPES)):
+            continue  # an error path; a definition (its body does not run here)
+        if isinstance(node, _TRY_NODES):
+            yield from _normal_paths([*node.body, *node.orelse, *node.finalbody])
+            continue
+        if isinstance(node, ast.stmt):
+            # compound statements: look inside their blocks the same way
+            blocks = [getattr(node, name, None) for name in ("body", "orelse", "finalbody")]
+            if any(isinstance(block, list) for block in blocks):
+                header = [
+                    child for child in ast.iter_child_nodes(node) if isinstance(child, (ast.expr, ast.withitem))
+                ]
+                yield from header
+                for block in blocks:
+                    if isinstance(block, list):
+                        yield from _normal_paths(block)
+                continue
+        yield node
 
 
 def _is_cheap(ctx: RuleContext, call: ast.Call) -> bool:

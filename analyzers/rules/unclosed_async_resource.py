@@ -92,6 +92,10 @@ _HAND_OVER_METHODS = frozenset(
 )
 
 
+# Methods so named store what they are given: `set_writer`, `add_session`, `register_client`.
+_HAND_OVER_PREFIXES = ("set_", "add_", "register", "attach", "push", "enter_", "put_", "append_", "keep")
+
+
 @dataclass(frozen=True)
 class Resource:
     name: str  # what the message calls it, e.g. "aiohttp.ClientSession"
@@ -291,8 +295,10 @@ def _flows_out(ctx: RuleContext, name: ast.Name) -> bool:
         return True  # stored on an object, in a container or under another name
     if isinstance(parent, ast.Call) and parent.func is not node:
         func = parent.func
-        if isinstance(func, ast.Attribute) and func.attr in _HAND_OVER_METHODS:
-            return True
+        if isinstance(func, ast.Attribute) and (
+            func.attr in _HAND_OVER_METHODS or func.attr.startswith(_HAND_OVER_PREFIXES)
+        ):
+            return True  # `stack.enter_async_context(s)`, `self.protocol.set_writer(writer)`
         if isinstance(func, ast.Name) and func.id in _HAND_OVER_METHODS:
             return True
         callee = ctx.callee(parent)

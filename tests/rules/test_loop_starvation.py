@@ -1,0 +1,242 @@
+"""loop-starvation (ASN006): loops in coroutines that can run long without an await point."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from asyncsense.analyzers.diagnostics import Applicability
+from asyncsense.analyzers.project import Project
+from asyncsense.analyzers.rules import loop_starvation
+
+from .helpers_b import (
+    FIXTURES,
+    assert_docs_match,
+    assert_fixes_settle,
+    check_file,
+    copy_fixture,
+    expected_lines,
+    fixed_text,
+    flagged_lines,
+    of_code,
+    seed_examples,
+    write_module,
+)
+
+CODE = "ASN006"
+ROOT = FIXTURES / "starvation"
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.mark.parametrize("module", ["positives.py", "negatives.py"])
+def test_fixture_marks_match(project: Project, module: str) -> None:
+    path = ROOT / "work" / module
+    diagnostics = check_file(ROOT, path, project)
+    assert flagged_lines(diagnostics, CODE) == expected_lines(path, CODE)
+
+
+def test_positives_fixture_has_cases() -> None:
+    assert len(expected_lines(ROOT / "work" / "positives.py", CODE)) >= 14
+
+
+def test_span_is_the_loop_header(project: Project) -> None:
+    path = ROOT / "work" / "positives.py"
+    lines = path.read_text().splitlines()
+    for diagnostic in of_code(check_file(ROOT, path, project), CODE):
+        span = diagnostic.span
+        header = lines[span.start.line - 1][span.start.column :]
+        assert header.startswith(("for ", "while ")), header
+        if span.start.line == span.end.line:
+            assert lines[span.end.line - 1][: span.end.column].endswith(":")
+        else:  # `for item in zip(\n ... \n):` ends on the colon's line
+            assert lines[span.end.line - 1][: span.end.column].strip() == "):"
+
+
+def test_messages_say_why(project: Project) -> None:
+    path = ROOT / "work" / "positives.py"
+    by_line = {d.span.start.line: d.message for d in of_code(check_file(ROOT, path, project), CODE)}
+    lines = path.read_text().splitlines()
+
+    def message_at(fragment: str) -> str:
+        [number] = [i for i, line in enumerate(lines, start=1) if fragment in line]
+        return by_line[number]
+
+    assert "calls `transform()` for every item of `data`" in message_at("for item in data:")
+    assert "calls `accumulator.add_row()`" in message_at("for row in rows:")  # a method in another module
+    assert "busy-waits on `not self.ready`" in message_at("while not self.ready:")
+    assert "busy-waits on `time.monotonic() < deadline`" in message_at("while time.monotonic()")
+
+
+def test_while_true_kinds(tmp_path: Path) -> None:
+    path = write_module(
+        tmp_path,
+        """
+        async def spin(self):
+            while True:
+                if self.ready:
+                    break
+
+        async def forever(self):
+            while True:
+                self.handle()
+
+        async def reader(stream, handle):
+            while True:
+                line = stream.readline()
+                if not line:
+                    break
+                handle(line)
+        """,
+    )
+    messages = {d.span.start.line: d.message for d in of_code(check_file(tmp_path, path), CODE)}
+    assert "busy-waits on `self.ready`" in messages[3]
+    assert "never awaits and never ends" in messages[8]
+    assert "calls `stream.readline()` for every pass" in messages[12]
+
+
+def test_seed_wrong_flagged_and_right_clean(tmp_path: Path) -> None:
+    section = "Starvation from Long-Running Coroutines"
+    [wrong] = [e.code for e in seed_examples() if e.section == section and e.verdict == "wrong"]
+    [right] = [e.code for e in seed_examples() if e.section == section and e.verdict == "right"]
+    wrong_path = write_module(tmp_path, wrong, "wrong.py")
+    [diagnostic] = of_code(check_file(tmp_path, wrong_path), CODE)
+    assert wrong.splitlines()[diagnostic.span.start.line - 1].strip().startswith("for item in data:")
+    assert "expensive_transform()" in diagnostic.message
+    assert of_code(check_file(tmp_path, write_module(tmp_path, right, "right.py")), CODE) == []
+
+
+def test_notebook_top_level_loops_are_not_reported(tmp_path: Path) -> None:
+    from .helpers_b import notebook_json
+
+    notebook = tmp_path / "loops.ipynb"
+    notebook.write_text(notebook_json([("code", "for row in rows:\n    process(row)\n")]))
+    [result] = Project(tmp_path).check([notebook])
+    assert of_code(result.diagnostics, CODE) == []
+
+
+# -- the fix ---------------------------------------------------------------------------
+
+
+def test_fix_text_end_of_body_and_import(tmp_path: Path) -> None:
+    path = write_module(
+        tmp_path,
+        '''
+        """Docs."""
+        from __future__ import annotations
+
+        import time
+
+
+        async def compute_heavy(data):
+            result = []
+            for item in data:  # millions of items
+                result.append(expensive_transform(item))
+                # keep going
+            return result
+
+
+        async def wait_ready(self):
+            while not self.ready: pass
+        ''',
+    )
+    fixed, diagnostics = fixed_text(path, CODE)
+    assert {d.fix.applicability for d in diagnostics} == {Applicability.UNSAFE}
+    assert fixed == textwrap.dedent(
+        '''
+        """Docs."""
+        from __future__ import annotations
+
+        import asyncio
+        import time
+
+
+        async def compute_heavy(data):
+            result = []
+            for item in data:  # millions of items
+                result.append(expensive_transform(item))
+                await asyncio.sleep(0)
+                # keep going
+            return result
+
+
+        async def wait_ready(self):
+            while not self.ready: await asyncio.sleep(0)
+        '''
+    )
+
+
+def test_fix_text_start_of_body_when_a_continue_would_skip_it(tmp_path: Path) -> None:
+    path = write_module(
+        tmp_path,
+        """
+        import asyncio as aio
+
+        async def process(items):
+        \tfor item in items:
+        \t\tif item is None:
+        \t\t\tcontinue
+        \t\ttransform(item)
+        \telse:
+        \t\tdone()
+
+        async def drain(queue):
+            while queue:
+                transform(queue.pop()); continue
+        """.replace("\\t", "\t"),
+    )
+    fixed, _ = fixed_text(path, CODE)
+    assert fixed == textwrap.dedent(
+        """
+        import asyncio as aio
+
+        async def process(items):
+        \tfor item in items:
+        \t\tawait aio.sleep(0)
+        \t\tif item is None:
+        \t\t\tcontinue
+        \t\ttransform(item)
+        \telse:
+        \t\tdone()
+
+        async def drain(queue):
+            while queue:
+                await aio.sleep(0)
+                transform(queue.pop()); continue
+        """.replace("\\t", "\t")
+    )
+
+
+def test_fix_on_the_last_line_without_newline_and_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.py"
+    path.write_bytes(b"import asyncio\r\nasync def f(items):\r\n    for item in items:\r\n        work(item)")
+    fixed, _ = fixed_text(path, CODE)
+    assert fixed == (
+        "import asyncio\r\nasync def f(items):\r\n    for item in items:\r\n        work(item)\r\n"
+        "        await asyncio.sleep(0)"
+    )
+
+
+def test_fixes_settle_on_the_positive_fixture(tmp_path: Path) -> None:
+    root = copy_fixture("starvation", tmp_path)
+    assert assert_fixes_settle(root, root / "work" / "positives.py") == len(
+        expected_lines(root / "work" / "positives.py", CODE)
+    )
+
+
+def test_fixes_settle_on_the_seed_wrong_example(tmp_path: Path) -> None:
+    [wrong] = [
+        e.code
+        for e in seed_examples()
+        if e.section == "Starvation from Long-Running Coroutines" and e.verdict == "wrong"
+    ]
+    assert assert_fixes_settle(tmp_path, write_module(tmp_path, wrong)) == 1
+
+
+def test_docs_match_module_docstring() -> None:
+    assert_docs_match(loop_starvation)
