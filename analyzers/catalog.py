@@ -65,11 +65,17 @@ class Catalog:
 
     @functools.cached_property
     def method_names(self) -> frozenset[str]:
-        """Last components of every catalog name: calls with other names need no inference."""
-        names = {n.rsplit(".", 1)[-1] for n in self.blocking}
-        names.update(n.rsplit(".", 1)[-1] for n in self.coroutines)
-        names.update(n.rsplit(".", 1)[-1] for n in self.offload)
-        names.update(n.rsplit(".", 1)[-1] for n in self.loop_callbacks)
+        """Names of catalog *methods*: a call so named on an untyped receiver is worth a jedi query.
+
+        Module functions (``requests.get``) are found through the import table,
+        so their names alone never justify inference.
+        """
+        classes = set(self.returns.values()) | set(self.bases)
+        names = set()
+        for name in [*self.blocking, *self.coroutines, *self.offload, *self.loop_callbacks]:
+            owner, _, method = name.rpartition(".")
+            if owner and (owner.rsplit(".", 1)[-1][:1].isupper() or owner in classes):
+                names.add(method)
         return frozenset(names)
 
     def with_config(self, config: Config) -> Catalog:
