@@ -635,8 +635,16 @@ class Session:
         return action
 
     # -- the whole workspace -------------------------------------------------------
+    async def settings_ready(self) -> None:
+        if self._settings_ready is not None and not self._settings_ready.is_set():
+            try:
+                await asyncio.wait_for(self._settings_ready.wait(), _SETTINGS_WAIT)
+            except asyncio.TimeoutError:
+                pass
+
     async def check_workspace(self) -> dict[str, Any]:
         token = WORK_DONE_TOKEN.get()
+        await self.settings_ready()
         progress = self.server.work_done_progress
         if token is None and self.supports_progress:
             token = f"asyncsense-check-{uuid.uuid4()}"

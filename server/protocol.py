@@ -58,7 +58,7 @@ class AsyncsenseProtocol(LanguageServerProtocol):
             raise
 
     def handle_message(self, message):
-        if isinstance(message, _BadRequest):
+        if isinstance(message, _BadRequest) and (self._initialize_seen or message.method == types.INITIALIZE):
             log.warning("invalid params for %s (id %s): %s", message.method, message.id, message.reason)
             self._send_response(
                 message.id,
@@ -69,7 +69,7 @@ class AsyncsenseProtocol(LanguageServerProtocol):
             raise TypeError(f"not a JSON-RPC message: {type(message).__name__}")
         method = getattr(message, "method", None)
         if not self._initialize_seen and method is not None and method != types.INITIALIZE:
-            if isinstance(message, RPCRequest):
+            if isinstance(message, (RPCRequest, _BadRequest)):
                 self._send_response(
                     message.id, error=types.ResponseError(SERVER_NOT_INITIALIZED, "the server is not initialized yet")
                 )

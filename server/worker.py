@@ -340,8 +340,16 @@ class Engine:
         """A file changed outside the editor's buffers: forget it, return its dependents."""
         dependents: set[str] = set()
         for project in self.projects.values():
-            dependents |= project.dependents_of(path)
+            found = project.dependents_of(path)
+            dependents |= found
             project.drop_source(path)
+            if found:
+                # Load the new text now: the importers' next analysis would take the
+                # module as known (by name) and not look at the disk again.
+                try:
+                    project.load(path)
+                except (OSError, ValueError):
+                    pass  # deleted or unreadable: its importers see it gone
         return dependents
 
     # -- the whole workspace ----------------------------------------------------

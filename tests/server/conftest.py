@@ -193,6 +193,14 @@ class Client:
         end = types.Position(line, units(old, len(old), self.profile.encoding))
         return self.edit(uri, [types.TextEdit(types.Range(types.Position(line, 0), end), new_text)])
 
+    def change_settings(self, settings: dict[str, Any]) -> None:
+        """What an editor does when the user edits the settings: the new values are in
+        workspace/configuration's answers, and didChangeConfiguration carries them too."""
+        self.lsp.set_configuration(settings, section="asyncsense")
+        self.lsp.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"asyncsense": settings})
+        )
+
     # -- diagnostics -------------------------------------------------------------
     async def diagnostics(
         self,
@@ -311,6 +319,27 @@ async def start(
         )
     )
     return Client(lsp, profile, root, init)
+
+
+def session_fixture(
+    files: dict[str, str] | None = None,
+    settings: dict | None = None,
+    options: dict | None = None,
+    env: dict[str, str] | None = None,
+    profiles: list[str] | None = None,
+    scope: str = "module",
+):
+    """A pytest-lsp fixture: a server per `scope` and profile, its workspace holding `files`."""
+
+    @pytest_lsp.fixture(config=server_config(env), params=profiles or list(PROFILES), scope=scope)
+    async def fixture(request, lsp_client: RecordingClient, tmp_path_factory: pytest.TempPathFactory):
+        root = tmp_path_factory.mktemp(request.param)
+        write(root, files or {})
+        lsp_client.session = await start(lsp_client, PROFILES[request.param], root, settings, options)
+        yield
+        await lsp_client.shutdown_session()
+
+    return fixture
 
 
 @pytest_lsp.fixture(config=server_config(), params=list(PROFILES), scope="module")

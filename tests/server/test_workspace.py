@@ -1,0 +1,87 @@
+"""asyncsense.checkWorkspace: every file, work-done progress, cancellable; results pushed or pulled."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+
+from .conftest import Client, RecordingClient, session_fixture
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+CLEAN = "import asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+
+FILES = {"a.py": BLOCKING, "b.py": CLEAN, "pkg/__init__.py": "", "pkg/c.py": BLOCKING}
+FILES.update({f"many/m{i:02d}.py": BLOCKING for i in range(40)})
+FILES["many/__init__.py"] = ""
+
+lsp = session_fixture(files=FILES)
+
+
+@pytest.fixture
+def client(lsp: RecordingClient) -> Client:
+    return lsp.session
+
+
+async def run_check(client: Client, token: str | None):
+    if token is not None:
+        client.lsp.progress_reports[token] = []  # a token the client made for this request
+    return await client.lsp.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="asyncsense.checkWorkspace", arguments=[], work_done_token=token)
+    )
+
+
+async def test_check_workspace_reports_progress_and_closed_files(client: Client):
+    result = await asyncio.wait_for(run_check(client, "check-1"), 120)
+    assert result["files"] == len([f for f in FILES if f.endswith(".py")])
+    assert result["problems"] == 42
+    assert result["cancelled"] is False
+    kinds = [type(v).__name__ for v in client.lsp.progress_reports["check-1"]]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+    assert "WorkDoneProgressReport" in kinds
+    a_uri = (client.root / "a.py").resolve().as_uri()
+    b_uri = (client.root / "b.py").resolve().as_uri()
+    if client.pull:
+        report = await client.lsp.workspace_diagnostic_async(types.WorkspaceDiagnosticParams(previous_result_ids=[]))
+        by_uri = {item.uri: item for item in report.items}
+        assert [d.code for d in by_uri[a_uri].items] == ["blocking-call"]
+        assert list(by_uri[b_uri].items) == []
+        assert client.lsp.refresh_requests >= 1
+        # asked again with the result ids: nothing changed
+        again = await client.lsp.workspace_diagnostic_async(
+            types.WorkspaceDiagnosticParams(
+                previous_result_ids=[types.PreviousResultId(uri, item.result_id) for uri, item in by_uri.items()]
+            )
+        )
+        assert {item.kind for item in again.items} == {"unchanged"}
+        assert not [p for p in client.lsp.published if p.uri == a_uri], "pull clients are never pushed to"
+    else:
+        assert [d.code for d in client.lsp.diagnostics[a_uri]] == ["blocking-call"]
+        assert list(client.lsp.diagnostics[b_uri]) == []
+
+
+async def test_check_workspace_can_be_cancelled(client: Client):
+    token = "check-cancel"
+    task = asyncio.ensure_future(run_check(client, token))
+    for _ in range(400):
+        if client.lsp.progress_reports.get(token):
+            break
+        await asyncio.sleep(0.01)
+    client.lsp.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token))
+    result = await asyncio.wait_for(task, 120)
+    assert result["cancelled"] is True
+    assert result["files"] < 44
+    assert type(client.lsp.progress_reports[token][-1]).__name__ == "WorkDoneProgressEnd"
+
+
+async def test_check_workspace_creates_its_own_progress_token(client: Client):
+    before = set(client.lsp.progress_reports)
+    result = await asyncio.wait_for(run_check(client, None), 120)
+    assert result["cancelled"] is False
+    created = set(client.lsp.progress_reports) - before
+    assert len(created) == 1  # window/workDoneProgress/create, then begin ... end
+    reports = client.lsp.progress_reports[created.pop()]
+    assert type(reports[-1]).__name__ == "WorkDoneProgressEnd"
