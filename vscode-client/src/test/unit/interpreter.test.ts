@@ -102,7 +102,7 @@ describe('interpreter probe', () => {
 
     test('a missing interpreter gives a clear error, not an exception', async () => {
         const r = await probeInterpreter('/no/such/python3', { cwd: os.tmpdir(), env: process.env });
-        assert.equal(r.ok, false);
-        assert.match(r.ok ? '' : r.error, /\/no\/such\/python3 was not found/);
+        assert.ok(!r.ok);
+        assert.match(r.error, /\/no\/such\/python3 was not found/);
     });
 });

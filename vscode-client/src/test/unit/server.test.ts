@@ -114,8 +114,8 @@ describe('server plan', () => {
 
     test('errors are explicit: no interpreter, old Python, no bundle, broken bundle', async () => {
         const missing = await planServer(input(fakeProbe('python3 was not found.').probe, { resolve: { pythonExtensionPresent: false, setting: '' } }));
-        assert.equal(missing.ok, false);
-        assert.match(missing.ok ? '' : missing.error, /not found\. Install Python 3\.10\+/);
+        assert.ok(!missing.ok);
+        assert.match(missing.error, /not found\. Install Python 3\.10\+/);
 
         const old = await planServer(input(fakeProbe(info({ version: [3, 9, 18] })).probe));
         assert.match(old.ok ? '' : old.error, /needs Python 3\.10 or newer; .* is Python 3\.9\.18/);

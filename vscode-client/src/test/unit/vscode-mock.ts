@@ -2,7 +2,7 @@
 // so that `import * as vscode from 'vscode'` works in unit tests. Import this
 // file before any module under test.
 
-import Module = require('module');
+import Module from 'node:module';
 import * as path from 'path';
 
 type Listener<T> = (e: T) => unknown;
