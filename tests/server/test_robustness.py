@@ -135,9 +135,10 @@ async def test_malformed_messages_get_errors_not_crashes(tmp_path):
             await process.wait()
 
 
-def test_server_command_is_wired_into_the_cli():
-    import subprocess
-
-    result = subprocess.run([sys.executable, "-m", "asyncsense", "server", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0
-    assert "--tcp" in result.stdout
+async def test_server_command_is_wired_into_the_cli():
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "asyncsense", "server", "--help", stdout=asyncio.subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0
+    assert b"--tcp" in output
