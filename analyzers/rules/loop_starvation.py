@@ -118,7 +118,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         if not isinstance(node, (ast.For, ast.While)):
             continue
         scope = ctx.scope_of(node)
-        if scope.kind != "function" or not scope.is_async:
+        if scope.kind != "function" or not scope.is_async or _partly_unparsed(ctx, node):
             continue
         verdict = _assess(ctx, node)
         if verdict is not None:
@@ -175,6 +175,18 @@ def _assess(ctx: RuleContext, loop: ast.For | ast.While) -> _Verdict | None:
         return None
     costly = _first_costly_call(ctx, loop.body)
     return _Verdict("work", costly) if costly else None
+
+
+def _partly_unparsed(ctx: RuleContext, loop: ast.For | ast.While) -> bool:
+    """Parse recovery dropped lines of the loop (its body may be a stand-in ``pass``)."""
+    skipped = ctx.model.parsed.skipped_lines
+    if not skipped:
+        return False
+    end = loop.end_lineno or loop.lineno
+    if any(line in skipped for line in range(loop.lineno, end + 2)):
+        return True
+    last = ctx.span(loop.body[-1]).end
+    return last.column > len(ctx.model.lines[last.line - 1])
 
 
 # -- walking loop bodies ------------------------------------------------------

@@ -152,6 +152,9 @@ def _await_fix(ctx: RuleContext, call: ast.Call, target: str, notebook_top_level
         return None
     if any(isinstance(node, ast.GeneratorExp) for node in ctx.model.ancestors(call)):
         return None
+    span = ctx.span(call)
+    if any(line in ctx.model.parsed.skipped_lines for line in range(span.start.line, span.end.line + 1)):
+        return None  # a line parse recovery rewrote: its columns are not the file's
     argument = ctx.source_of(call.args[0])
     extra_arguments = len(call.args) > 1 or bool(call.keywords)
     nested_on_purpose = "nest_asyncio" in ctx.model.decl.imports

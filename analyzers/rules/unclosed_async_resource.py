@@ -379,6 +379,9 @@ def _fix(ctx: RuleContext, scope: Scope, call: ast.Call, resource: Resource, bin
                 return None  # closed in the middle as well
     if any(not _alone_on_lines(model, block, s) for s in trailing):
         return None
+    end_of_change = (trailing[-1] if trailing else wrapped[-1]).end_lineno or statement.lineno
+    if any(line in model.parsed.skipped_lines for line in range(statement.lineno, end_of_change + 2)):
+        return None  # parse recovery dropped some of these lines: their text is not what the tree says
 
     lines = model.lines
     newline = "\r\n" if "\r\n" in model.text else "\n"
