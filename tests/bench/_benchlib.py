@@ -108,6 +108,8 @@ class RunResult:
     stdout: str
     stderr: str
     timed_out: bool = False
+    cpu: float | None = None  # user + system seconds of the whole process tree
+
 
     @property
     def rss_mib(self) -> float | None:
@@ -172,6 +174,7 @@ def run_measured(
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
     rss = None
+    cpu = None
     rc: int | None = None if timed_out else p.returncode
     if use_time and tfile:
         try:
@@ -179,6 +182,10 @@ def run_measured(
             m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
             if m:
                 rss = int(m.group(1))
+            mu = re.search(r"User time \(seconds\): ([\d.]+)", text)
+            ms = re.search(r"System time \(seconds\): ([\d.]+)", text)
+            if mu and ms:
+                cpu = float(mu.group(1)) + float(ms.group(1))
             m = re.search(r"Exit status: (\d+)", text)
             if m and not timed_out:
                 rc = int(m.group(1))
@@ -189,7 +196,9 @@ def run_measured(
             os.unlink(tfile)
     if rss is None and rusage is not None:
         rss = int(rusage.ru_maxrss)  # KiB on Linux
-    return RunResult(full if not use_time else cmd, wall, rss, rc, stdout, stderr, timed_out)
+    if cpu is None and rusage is not None:
+        cpu = rusage.ru_utime + rusage.ru_stime
+    return RunResult(full if not use_time else cmd, wall, rss, rc, stdout, stderr, timed_out, cpu)
 
 
 @dataclass

@@ -86,6 +86,11 @@ class Row:
         return min(r.wall for r in ok) if ok else None
 
     @property
+    def cpu(self) -> float | None:
+        vals = [r.cpu for r in self.ok_runs if r.cpu is not None]
+        return bl.median(vals) if vals else None
+
+    @property
     def rss_mib(self) -> float | None:
         vals = [r.rss_mib for r in self.runs if r.rss_mib is not None]
         return max(vals) if vals else None
@@ -299,7 +304,7 @@ class Bench:
                 self.log(f"    timeout after {self.args.timeout:.0f} s")
                 break
             n, by_rule, stats, err = parser(res)
-            self.log(f"    {res.wall:.2f} s, rc {res.returncode}, {bl.fmt_mib(res.rss_mib)}, findings {n}")
+            self.log(f"    {res.wall:.2f} s (cpu {res.cpu or 0:.2f} s), rc {res.returncode}, {bl.fmt_mib(res.rss_mib)}, findings {n}")
             if err and n is None:
                 row.error = f"rc {res.returncode}: {err}"
                 self.log("    ERROR: " + err.replace("\n", "\n    "))
@@ -379,6 +384,8 @@ class Bench:
             if not cli.has("--no-cache"):
                 r.notes.append("no --no-cache flag: default caching")
             self.measure(r, asyncsense_cmd(cli, tree, None, extra), parse_asyncsense, self.args.repeat, self.tree)
+        if self.args.cold_only:
+            return
         if not cli.has("--cache-dir"):
             self.rows.append(Row("asyncsense", "warm", notes=["no --cache-dir flag in `check --help`"]))
             return
@@ -403,6 +410,8 @@ class Bench:
         env = bl.tools_env()
         tree = str(self.tree)
         self.measure(Row("ruff", "cold"), ruff_cmd(tree, None), parse_ruff, self.args.repeat, self.tree, env)
+        if self.args.cold_only:
+            return
         cache = self.work / f"ruff-cache-{self.tree_name}"
         shutil.rmtree(cache, ignore_errors=True)
         self.measure(Row("ruff", "cache-fill"), ruff_cmd(tree, str(cache)), parse_ruff, 1, self.tree, env)
@@ -426,7 +435,8 @@ class Bench:
 def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
     ref = {r.mode: r.wall for r in bench.rows if r.tool == "asyncsense" and r.wall}
     ref_cold = ref.get("cold") or ref.get("cache-fill")
-    headers = ["tool", "mode", "wall (median)", "fastest", "runs", "× asyncsense", "peak RSS", "lines/s", "findings", "notes"]
+    ref_cpu = {r.mode: r.cpu for r in bench.rows if r.tool == "asyncsense" and r.cpu}
+    headers = ["tool", "mode", "wall (median)", "fastest", "CPU user+sys", "runs", "× asyncsense", "CPU × asyncsense", "peak RSS", "lines/s", "findings", "notes"]
     rows = []
     for r in bench.rows:
         wall = r.wall
@@ -436,8 +446,10 @@ def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
             wall_s = bl.fmt_secs(wall)
         same = ref.get(r.mode) or (ref_cold if r.mode == "cold" else None)
         ratio = "-" if (wall is None or not same) else f"{wall / same:.3g}"
+        same_cpu = ref_cpu.get(r.mode) or (ref_cpu.get("cold") if r.mode == "cold" else None)
+        cpu_ratio = "-" if (r.cpu is None or not same_cpu) else f"{r.cpu / same_cpu:.3g}"
         if r.tool == "asyncsense" and wall is not None and same:
-            ratio = "1.00"
+            ratio = cpu_ratio = "1.00"
         lps = "-" if not wall else f"{bench.lines / wall:,.0f}"
         notes = list(r.notes)
         if r.error:
@@ -450,11 +462,11 @@ def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
             if r.extra.get("traceback"):
                 notes.append("TRACEBACK on stderr")
         rows.append([
-            r.tool, r.mode, wall_s, bl.fmt_secs(r.wall_min), str(len(r.ok_runs)), ratio,
+            r.tool, r.mode, wall_s, bl.fmt_secs(r.wall_min), bl.fmt_secs(r.cpu), str(len(r.ok_runs)), ratio, cpu_ratio,
             bl.fmt_mib(r.rss_mib), lps, "-" if r.findings is None else f"{r.findings:,}", "; ".join(dict.fromkeys(notes)),
         ])
     for tool, why in skipped.items():
-        rows.append([tool, "-", "-", "-", "0", "-", "-", "-", "-", f"skipped: {why}"])
+        rows.append([tool, "-", "-", "-", "-", "0", "-", "-", "-", "-", "-", f"skipped: {why}"])
     out = [
         f"tree: {bench.tree_name} ({bench.files:,} files, {bench.lines:,} lines) at {bench.tree}",
         f"date: {dt.datetime.now().isoformat(timespec='seconds')}, {os.cpu_count()} CPUs, repeat {bench.args.repeat}",
@@ -503,6 +515,7 @@ def save_json(bench: Bench, text: str) -> Path:
                 "tool": r.tool,
                 "mode": r.mode,
                 "walls": [x.wall for x in r.runs],
+                "cpus": [x.cpu for x in r.runs],
                 "timed_out": [x.timed_out for x in r.runs],
                 "rss_mib": [x.rss_mib for x in r.runs],
                 "returncodes": [x.returncode for x in r.runs],
@@ -532,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="stop repeating a tool/mode once one run took longer than this")
     ap.add_argument("--touch-file", help="file (relative to the tree) for the touch modes")
     ap.add_argument("--no-touch", action="store_true", help="skip the touch-mtime / edit-1-file modes")
+    ap.add_argument("--cold-only", action="store_true", help="only the cold mode (no cache-fill/warm/touch)")
     ap.add_argument("--no-install", action="store_true", help="do not create/fill the tools venv")
     ap.add_argument("--asyncsense-arg", action="append", help="extra argument for `asyncsense check` (repeatable)")
     args = ap.parse_args(argv)

@@ -318,6 +318,24 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def read_cpu(pid: int) -> float | None:
+    """user + system CPU seconds of the server and its children (from /proc/<pid>/stat)."""
+    total = 0.0
+    found = False
+    for p in _descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state (field 3); utime, stime are fields 14, 15.
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+        found = True
+    return total if found else None
+
+
 def read_status(pid: int) -> dict[str, int]:
     """VmRSS (summed) / VmHWM (largest) over the server and its children, in KiB.
 
@@ -367,6 +385,7 @@ async def run(args) -> dict:
         "toggle_lines": len(module.toggle_lines),
         "edits_requested": args.edits,
         "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "load_average_start": os.getloadavg(),
     }
     t_spawn = time.perf_counter()
     with stderr_log.open("wb") as errf:
@@ -418,6 +437,7 @@ async def _session(args, client: Client, proc, module: Module, uri: str, result:
     result["server_pull_provider"] = bool(server_caps.get("diagnosticProvider"))
     await client.notify("initialized", {})
     result["rss_after_init_kib"] = read_status(proc.pid).get("VmRSS")
+    result["cpu_init_s"] = read_cpu(proc.pid)
 
     version = 1
     t_open = time.perf_counter()
@@ -438,6 +458,9 @@ async def _session(args, client: Client, proc, module: Module, uri: str, result:
     result["versions_published"] = first.version is not None
     base_count = first.count
     rss_before = read_status(proc.pid)
+    cpu_before = read_cpu(proc.pid)
+    if cpu_before is not None and result.get("cpu_init_s") is not None:
+        result["cpu_cold_s"] = cpu_before - result["cpu_init_s"]
     result["rss_before_kib"] = rss_before.get("VmRSS")
 
     n_edits = 1000 if args.soak else args.edits
@@ -485,6 +508,10 @@ async def _session(args, client: Client, proc, module: Module, uri: str, result:
         if args.interval:
             await asyncio.sleep(args.interval)
     after = read_status(proc.pid)
+    cpu_after = read_cpu(proc.pid)
+    if cpu_after is not None and cpu_before is not None and latencies:
+        result["cpu_per_edit_s"] = (cpu_after - cpu_before) / len(latencies)
+    result["load_average"] = os.getloadavg()
     result.update(
         {
             "edits_done": len(latencies),
@@ -536,12 +563,15 @@ def render(result: dict) -> str:
         ["server start → initialize reply", ms(result.get("initialize_s"))],
         ["cold: didOpen → first diagnostics", ms(result.get("cold_s"))],
         ["cold: spawn → first diagnostics", ms(result.get("cold_from_spawn_s"))],
+        ["server CPU: start-up to initialize reply", ms(result.get("cpu_init_s"))],
+        ["server CPU: open → first diagnostics", ms(result.get("cpu_cold_s"))],
         ["diagnostics on open", str(result.get("cold_diagnostics", "-"))],
         [f"edits (done/requested)", f"{result.get('edits_done', 0)}/{1000 if result.get('soak') else result['edits_requested']}"],
         ["edit → diagnostics p50", ms(result.get("p50_s"))],
         ["edit → diagnostics p95", ms(result.get("p95_s"))],
         ["edit → diagnostics p99", ms(result.get("p99_s"))],
         ["edit → diagnostics max", ms(result.get("max_s"))],
+        ["server CPU per edit (mean)", ms(result.get("cpu_per_edit_s"))],
         ["edits with no diagnostics in time", str(result.get("edits_without_diagnostics", "-"))],
         ["counts not matching the toggles", str(result.get("count_mismatches", "-"))],
         ["server RSS after initialize", mib(result.get("rss_after_init_kib"))],
@@ -556,6 +586,8 @@ def render(result: dict) -> str:
         "",
         bl.render_table(["measure", "value"], rows),
     ]
+    out.append(f"load average at start / end: {tuple(round(x, 2) for x in result['load_average_start'])}"
+               f" / {tuple(round(x, 2) for x in result.get('load_average', ()))}")
     if not result.get("versions_published", True):
         out.append("note: the server publishes no `version`; latency = first publish after each edit")
     if result.get("rss_samples") and len(result["rss_samples"]) > 2:

@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--no-jedi", action="store_true", help="as `check --no-jedi`")
     ap.add_argument("--pyinstrument", action="store_true", help="also profile with pyinstrument")
+    ap.add_argument("--interval", type=float, default=0.005, help="pyinstrument sampling interval, s")
     args = ap.parse_args(argv)
 
     if args.tree in fetch.PINNED:
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pyinstrument:
         from pyinstrument import Profiler
 
-        profiler = Profiler(interval=0.005)
+        profiler = Profiler(interval=args.interval)
         profiler.start()
     t0 = time.perf_counter()
     error = None
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler.stop()
 
     lines_of = {}
-    for key in times:
+    for key in set(times) | {str(Path(f).resolve()) for f in files}:
         try:
             lines_of[key] = Path(key).read_bytes().count(b"\n")
         except OSError:
@@ -130,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     for _, ph in times.items():
         phase_tot.update(ph)
 
+    import resource
+
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    nlines = sum(lines_of.get(str(Path(f).resolve()), 0) for f in files) or 1
+    print(f"peak RSS of this process: {peak_mib:,.0f} MiB; {nlines / total:,.0f} lines/s over the requested files")
     print(f"tree {tree}: {len(files):,} files, check took {total:.2f} s in-process "
           f"(load {phase_tot['load']:.2f} s, summarise {phase_tot['summarise']:.2f} s, rules {phase_tot['rules']:.2f} s; "
           f"the rest is discovery of imports, jedi start-up and bookkeeping)")
