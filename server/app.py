@@ -644,6 +644,15 @@ class Session:
 
     async def check_workspace(self) -> dict[str, Any]:
         token = WORK_DONE_TOKEN.get()
+        protocol = self.server.protocol
+        request_id = protocol.msg_id  # this executeCommand request's id (a context variable)
+
+        def request_cancelled() -> bool:
+            # $/cancelRequest: pygls cancels and forgets the request's future, but
+            # the command's own task runs on; it stops here instead.
+            future = protocol._request_futures.get(request_id) if request_id is not None else None
+            return request_id is not None and (future is None or future.cancelled())
+
         await self.settings_ready()
         progress = self.server.work_done_progress
         if token is None and self.supports_progress:
@@ -666,7 +675,9 @@ class Session:
         changed = False
         try:
             for index, path in enumerate(files):
-                if token is not None and progress.tokens.get(token) is not None and progress.tokens[token].cancelled():
+                if request_cancelled() or (
+                    token is not None and progress.tokens.get(token) is not None and progress.tokens[token].cancelled()
+                ):
                     cancelled = True
                     break
                 uri = path_uri(path)

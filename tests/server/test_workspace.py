@@ -77,6 +77,33 @@ async def test_check_workspace_can_be_cancelled(client: Client):
     assert type(client.lsp.progress_reports[token][-1]).__name__ == "WorkDoneProgressEnd"
 
 
+async def test_check_workspace_stops_on_cancel_request(client: Client):
+    token = "check-cancel-request"
+    client.lsp.progress_reports[token] = []
+    request = asyncio.ensure_future(
+        client.lsp.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(command="asyncsense.checkWorkspace", arguments=[], work_done_token=token),
+            msg_id="check-request-1",
+        )
+    )
+    for _ in range(400):
+        if client.lsp.progress_reports.get(token):
+            break
+        await asyncio.sleep(0.01)
+    client.lsp.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="check-request-1"))
+    with pytest.raises(Exception, match="cancel"):
+        await asyncio.wait_for(request, 60)
+    for _ in range(1000):
+        reports = client.lsp.progress_reports[token]
+        if reports and type(reports[-1]).__name__ == "WorkDoneProgressEnd":
+            break
+        await asyncio.sleep(0.05)
+    end = client.lsp.progress_reports[token][-1]
+    assert type(end).__name__ == "WorkDoneProgressEnd"
+    assert "(cancelled)" in end.message
+
+
 async def test_check_workspace_creates_its_own_progress_token(client: Client):
     before = set(client.lsp.progress_reports)
     result = await asyncio.wait_for(run_check(client, None), 120)
