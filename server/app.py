@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import traceback
 import uuid
@@ -66,6 +67,7 @@ class OpenDocument:
     key: str  # the text document's uri, or the notebook's uri
     path: str
     notebook: bool = False
+    resolved: str | None = None  # the path with symlinks resolved (by the worker: no I/O here)
 
 
 class Session:
@@ -322,8 +324,12 @@ class Session:
         self.queue_background(self._keys_for_paths(dependents))
 
     def _keys_for_paths(self, paths: set[str]) -> list[str]:
-        resolved = {str(Path(p).resolve()) for p in paths}
-        return [key for key, doc in self.documents.items() if str(Path(doc.path).resolve()) in resolved]
+        wanted = {os.path.normpath(p) for p in paths}
+        return [
+            key
+            for key, doc in self.documents.items()
+            if os.path.normpath(doc.path) in wanted or (doc.resolved is not None and doc.resolved in wanted)
+        ]
 
     def key_for_uri(self, uri: str) -> str | None:
         if uri in self.documents:
@@ -423,6 +429,9 @@ class Session:
             return  # outdated while it ran: never published
         self.stats.append(time.perf_counter() - started)
         self.skipped.pop(key, None)
+        document = self.documents.get(key)
+        if document is not None:
+            document.resolved = analysis.resolved
         changed = self._store(key, analysis)
         if self.pull:
             if changed and key not in self._urgent:

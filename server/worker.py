@@ -169,6 +169,7 @@ class Analysis:
     dependents: set[str] = field(default_factory=set)
     seconds: float = 0.0
     partial: bool = False
+    resolved: str | None = None  # `path` with symlinks resolved
 
     def for_uri(self, uri: str) -> list[types.Diagnostic]:
         return [lsp for _, item_uri, lsp in self.items if item_uri == uri]
@@ -317,6 +318,7 @@ class Engine:
             dependents,
             time.perf_counter() - started,
             result.partial,
+            str(Path(snap.path).resolve()),
         )
 
     def _postprocess(self, diagnostics: list[Diagnostic], config: Config, root: str, lines: Sequence[str]) -> list[Diagnostic]:
