@@ -10,7 +10,7 @@ import { createStatusItem } from './common/status';
 
 let manager: ServerManager | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
     const channel = vscode.window.createOutputChannel('asyncsense', { log: true });
     const logger: Logger = {
         info: (m) => channel.info(m),
@@ -39,7 +39,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscode.commands.registerCommand(Commands.checkWorkspace, () => m.checkWorkspace()),
         vscode.commands.registerCommand(Commands.showLogs, () => channel.show()),
     );
-    await m.start();
+    // Not awaited: activation returns at once; the status bar shows "starting".
+    void m.start();
 }
 
 export async function deactivate(): Promise<void> {
