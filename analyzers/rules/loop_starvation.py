@@ -395,8 +395,9 @@ def _normal_paths(parts: list[ast.AST]) -> Iterator[ast.AST]:
 
 
 def _is_cheap(ctx: RuleContext, call: ast.Call) -> bool:
-    callee = ctx.callee(call)
-    target = ctx.target(call)
+    # cheap resolution (and what other rules already asked jedi): a guess of cost needs no more
+    callee = ctx.resolver.callee(call, infer=False)
+    target = ctx.resolver.target_name(callee)
     if target is None:
         func = call.func
         return isinstance(func, ast.Attribute) and func.attr in _CHEAP_METHODS

@@ -67,7 +67,9 @@ Not caught yet
     cells; resources passed to a helper that may or may not close them
     (they count as used, not handed over); closes in an ``except`` clause
     that re-raises; resources kept in a local list and closed in a loop;
-    aliases (``other = s``) are taken as a hand-over.
+    aliases (``other = s``) are taken as a hand-over; creations the import
+    table cannot resolve whose name is no catalog resource's
+    (``self.factory.make()``).
 """
 
 from __future__ import annotations
@@ -121,10 +123,12 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 
 def _resource_of(ctx: RuleContext, call: ast.Call) -> Resource | None:
-    callee = ctx.callee(call)
+    callee = ctx.resolver.callee(call, infer=False)
+    if not callee.known and _called_name(call) in _library_names(ctx):
+        callee = ctx.callee(call)  # jedi, only for names a library resource could have
     if callee.kind == "class" and callee.name in ctx.index.classes:
         return _project_class_resource(ctx, callee.name)
-    target = ctx.target(call)
+    target = ctx.resolver.target_name(callee)
     if target is None:
         return None
     entry = ctx.catalog.async_resources.get(target) or ctx.catalog.async_resources.get(
@@ -140,6 +144,15 @@ def _resource_of(ctx: RuleContext, call: ast.Call) -> Resource | None:
             with_ = made.with_ and not decl.creates_coroutine
             return Resource(f"{decl.name}", made.close, with_)
     return None
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+
+
+def _library_names(ctx: RuleContext) -> frozenset[str]:
+    return frozenset(name.rsplit(".", 1)[-1] for name in ctx.catalog.async_resources)
 
 
 def _from_entry(name: str, entry: dict) -> Resource:
