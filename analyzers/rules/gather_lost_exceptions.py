@@ -118,7 +118,8 @@ def _awaitables(call: ast.Call) -> str | None:
             return None  # True, or decided at run time
     starred = [arg for arg in call.args if isinstance(arg, ast.Starred)]
     if starred:
-        return f"`{ast.unparse(starred[0])}`"
+        text = ast.unparse(starred[0])
+        return f"`{text}`" if len(text) <= 40 else "a starred collection"
     return str(len(call.args)) if len(call.args) >= 2 else None
 
 

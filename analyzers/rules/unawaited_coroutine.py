@@ -277,6 +277,8 @@ class _Checker:
             return None
         if callee.kind == "ref":
             name = callee.name
+            if ctx.catalog.returns.get(name) in _SCHEDULED_TYPES:
+                return None  # `loop.run_in_executor(...)`: the work is submitted already
             if name in ctx.catalog.coroutines or ctx.catalog.canonical(name) in ctx.catalog.coroutines:
                 return f"`{name}` is a coroutine function"
             if not use_jedi or self._known_not_coroutine(callee):
@@ -321,9 +323,16 @@ class _Checker:
         cached = self._syncifying.get(decorator)
         if cached is not None:
             return cached
-        prefix = f"{decorator}.<locals>."
-        nested = [f for q, f in self.ctx.index.functions.items() if q.startswith(prefix)]
-        result = bool(nested) and not any(f.is_async for f in nested)
+        index = self.ctx.index
+        module = decorator
+        while module and module not in index.modules:
+            module = module.rpartition(".")[0]
+        result = False
+        if decorator in index.functions and module:
+            # Its nested functions live in its own module's declarations.
+            prefix = f"{decorator}.<locals>."
+            nested = [f for q, f in index.modules[module].functions.items() if q.startswith(prefix)]
+            result = bool(nested) and not any(f.is_async for f in nested)
         self._syncifying[decorator] = result
         return result
 

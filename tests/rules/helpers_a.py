@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import textwrap
 from collections import Counter
@@ -181,6 +183,34 @@ def settle_source(source: str, codes: tuple[str, ...], pick: Pick = first_fix, c
         path = root / "generated.py"
         path.write_text(source, encoding="utf-8")
         return assert_fixes_settle(root, path, codes, pick, config)
+
+
+def cli_fix(path: Path, code: str, unsafe: bool = False) -> subprocess.CompletedProcess:
+    """``asyncsense check PATH --select CODE --fix`` on the file, in its directory."""
+    command = [sys.executable, "-m", "asyncsense", "check", path.name, "--select", code, "--fix", "--isolated", "--no-cache"]
+    if unsafe:
+        command.append("--unsafe-fixes")
+    return subprocess.run(command, cwd=path.parent, capture_output=True, text=True, timeout=120)
+
+
+def assert_cli_fix_matches_engine(tmp_path: Path, source: str, code: str, unsafe: bool) -> str:
+    """``check --fix`` writes what applying the engine's fixes gives; returns that text."""
+    engine_dir = tmp_path / "engine"
+    cli_dir = tmp_path / "cli"
+    engine_dir.mkdir()
+    cli_dir.mkdir()
+    path, diagnostics = check_source(engine_dir, source)
+    mine = of_code(diagnostics, code)
+    assert mine, "nothing to fix"
+    usable = [d for d in mine if d.fix is not None and (unsafe or d.fix.is_safe)]
+    expected_text = fixed(path.read_text(encoding="utf-8"), usable)
+
+    cli_path = cli_dir / path.name
+    cli_path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    run = cli_fix(cli_path, code, unsafe)
+    assert run.returncode in (0, 1), run.stderr
+    assert cli_path.read_text(encoding="utf-8") == expected_text, run.stdout + run.stderr
+    return expected_text
 
 
 # -- the seed document --------------------------------------------------------------

@@ -15,6 +15,7 @@ from asyncsense.analyzers.rules import dangling_task
 from .helpers_a import (
     DANGLING_TEMPLATES,
     FIXTURES,
+    assert_cli_fix_matches_engine,
     assert_docs_match,
     assert_fixes_settle,
     check_source,
@@ -83,6 +84,11 @@ def test_seed_wrong_example_is_flagged(tmp_path: Path) -> None:
 def test_other_seed_examples_are_clean(tmp_path: Path, example) -> None:
     _, diagnostics = check_source(tmp_path, example.module)
     assert of_code(diagnostics, CODE) == []
+
+
+def test_cli_fix_matches_the_engine_on_the_seed_example(tmp_path: Path) -> None:
+    after = assert_cli_fix_matches_engine(tmp_path, seed_example(SECTION, "wrong").module, CODE, unsafe=False)
+    assert "_background_tasks.add(task)" in after
 
 
 def test_seed_fix_is_the_right_example(tmp_path: Path) -> None:

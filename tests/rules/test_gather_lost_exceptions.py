@@ -17,6 +17,7 @@ from asyncsense.analyzers.rules import gather_lost_exceptions
 from .helpers_a import (
     FIXTURES,
     GATHER_TEMPLATES,
+    assert_cli_fix_matches_engine,
     assert_docs_match,
     assert_fixes_settle,
     check_source,
@@ -82,6 +83,14 @@ def test_seed_wrong_example_is_flagged(tmp_path: Path) -> None:
 def test_other_seed_examples_are_clean(tmp_path: Path, example, strict: bool) -> None:
     _, diagnostics = check_source(tmp_path, example.module, STRICT if strict else None)
     assert of_code(diagnostics, CODE) == []
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe-only", "unsafe"])
+def test_cli_fix_matches_the_engine_on_the_seed_example(tmp_path: Path, unsafe: bool) -> None:
+    """The fix is unsafe: ``--fix`` alone leaves the file as it is."""
+    wrong = seed_example(SECTION, "wrong").module
+    after = assert_cli_fix_matches_engine(tmp_path, wrong, CODE, unsafe=unsafe)
+    assert ("return_exceptions=True" in after) is unsafe
 
 
 def test_seed_fix_adds_what_the_right_example_has(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from asyncsense.analyzers.rules import unawaited_coroutine
 from .helpers_a import (
     FIXTURES,
     UNAWAITED_TEMPLATES,
+    assert_cli_fix_matches_engine,
     assert_docs_match,
     assert_fixes_settle,
     check_source,
@@ -118,6 +119,19 @@ def test_other_seed_examples_are_clean(tmp_path: Path, example) -> None:
     assert of_code(diagnostics, CODE) == []
 
 
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe-only", "unsafe"])
+def test_cli_fix_matches_the_engine_on_the_seed_example(tmp_path: Path, unsafe: bool) -> None:
+    """The seed's `result` is printed, so awaiting changes what is printed: an unsafe fix."""
+    after = assert_cli_fix_matches_engine(tmp_path, seed_example(SECTION, "wrong").module, CODE, unsafe=unsafe)
+    assert ("result = await fetch(" in after) is unsafe
+
+
+def test_cli_fix_applies_the_safe_await_fix(tmp_path: Path) -> None:
+    source = "async def send_email(to): ...\n\nasync def main():\n    send_email('ops@example.com')\n"
+    after = assert_cli_fix_matches_engine(tmp_path, source, CODE, unsafe=False)
+    assert "    await send_email('ops@example.com')\n" in after
+
+
 def test_seed_fix_gives_the_right_example(tmp_path: Path) -> None:
     wrong = seed_example(SECTION, "wrong")
     path, diagnostics = check_source(tmp_path, wrong.module)
@@ -209,6 +223,7 @@ def test_async_generators_and_tasks_are_not_coroutines(tmp_path: Path) -> None:
         async def main():
             ticks()
             start()
+            asyncio.get_running_loop().run_in_executor(None, print)
             async for tick in ticks():
                 print(tick)
         """,
