@@ -121,7 +121,7 @@ def record_call(owner: FunctionFacts, model: ModuleModel, resolver: Resolver, ca
         owner.runs_loop.append(Site(target, model.path, span_of(model, call)))
 
 
-def is_guarded_runner(model: ModuleModel, call: ast.Call) -> bool:
+def is_guarded_runner(model: ModuleModel, call: ast.Call, main_guard: bool = True) -> bool:
     """Whether a loop runner only runs where no event loop is running.
 
     Recognised: ``if __name__ == "__main__":``; the handler of a ``try`` that
@@ -129,13 +129,14 @@ def is_guarded_runner(model: ModuleModel, call: ast.Call) -> bool:
     ``if`` branch taken only without a running loop (``loop is None``,
     ``not loop``, ``not loop.is_running()``, the ``else`` of ``if loop:``) where
     ``loop`` comes from such a probe; and code after an early exit
-    (``if loop is not None: raise ...``).
+    (``if loop is not None: raise ...``).  ``main_guard=False``: the
+    ``__main__`` guard does not count (a notebook's ``__name__`` is ``"__main__"``).
     """
     probes = _loop_probe_names(model, call)
     child: ast.AST = call
     for ancestor in model.ancestors(call):
         if isinstance(ancestor, ast.If):
-            if _is_main_guard(ancestor.test):
+            if main_guard and _is_main_guard(ancestor.test):
                 return True
             branch = "body" if child in ancestor.body else "orelse" if child in ancestor.orelse else None
             if branch is not None and _no_loop_branch(ancestor.test, probes) == branch:

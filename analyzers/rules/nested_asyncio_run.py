@@ -10,7 +10,8 @@ What it finds
     sync calls, in any module: the diagnostic is reported at the call in the
     coroutine, its message names the chain (``sync_helper() -> asyncio.run``)
     and the related information points at each step down to the runner.
-    Not reported: runners under ``if __name__ == "__main__":``, runners that
+    Not reported: runners under ``if __name__ == "__main__":`` (except in a
+    notebook, where ``__name__`` is ``"__main__"``), runners that
     only run when no loop is running (``asyncio.get_running_loop()`` probed in
     a ``try``/``except RuntimeError``, then ``asyncio.run`` in the handler or
     under ``if loop is None:``), sync functions only called from sync code,
@@ -101,7 +102,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         if target is None:
             continue
         if target in LOOP_RUNNERS:
-            if not is_guarded_runner(ctx.model, call):
+            if not is_guarded_runner(ctx.model, call, main_guard=not notebook_top_level):
                 yield _direct(ctx, call, target, notebook_top_level)
             continue
         decl = ctx.function_decl(target)

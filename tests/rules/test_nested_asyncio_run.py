@@ -182,6 +182,16 @@ def test_notebook_helper_cell_reached_from_top_level(tmp_path: Path) -> None:
     assert diagnostic.fix is None
 
 
+def test_main_guard_does_not_help_in_a_notebook(tmp_path: Path) -> None:
+    notebook = tmp_path / "main.ipynb"
+    source = "import asyncio\n\nasync def main():\n    pass\n\nif __name__ == \"__main__\":\n    asyncio.run(main())\n"
+    notebook.write_text(notebook_json([("code", source)]))
+    [result] = Project(tmp_path).check([notebook])
+    assert [d.span.start.line for d in of_code(result.diagnostics, CODE)] == [7]
+    script = write_module(tmp_path, source)
+    assert of_code(check_file(tmp_path, script), CODE) == []
+
+
 def test_top_level_of_a_script_is_not_a_running_loop(tmp_path: Path) -> None:
     path = write_module(tmp_path, "import asyncio\n\nasync def main():\n    pass\n\nasyncio.run(main())\n")
     assert of_code(check_file(tmp_path, path), CODE) == []
