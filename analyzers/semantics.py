@@ -426,7 +426,10 @@ def _declare(model: ModuleModel) -> ModuleDecl:
             assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             function = _declare_function(model, resolver, scope, node)
             scope.decl = function
-            decl.functions[function.qualname] = function
+            # `@x.setter def x(...)` shares the getter's qualname: the getter's declaration stays.
+            accessor = any(isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter") for d in node.decorator_list)
+            if not (accessor and function.qualname in decl.functions):
+                decl.functions[function.qualname] = function
         elif scope.kind == "class":
             assert isinstance(node, ast.ClassDef)
             decl.classes[scope.qualname] = _declare_class(model, resolver, scope, node)
@@ -556,15 +559,18 @@ class Resolver:
         return self._star_import
 
     def value_of_bindings(self, name: str, bindings: list[object], scope: Scope, depth: int) -> Value:
-        values = {self.value_of_binding(binding, scope, depth) for binding in bindings}
-        known = {v for v in values if v.known}
+        # In source order, so that the answer never depends on hashing.
+        known: list[Value] = []
+        for binding in bindings:
+            value = self.value_of_binding(binding, scope, depth)
+            if value.known and value not in known:
+                known.append(value)
         if len(known) == 1:
-            return known.pop()
-        if len(known) > 1:
-            # Several kinds of objects: prefer what a definition or import says.
-            for value in known:
-                if value.kind in ("class", "function", "module"):
-                    return value
+            return known[0]
+        # Several kinds of objects: prefer the first thing a definition or import says.
+        for value in known:
+            if value.kind in ("class", "function", "module"):
+                return value
         return UNKNOWN
 
     def value_of_binding(self, binding: object, scope: Scope, depth: int) -> Value:
