@@ -228,6 +228,7 @@ class _Checker:
         self.inference = ctx.resolver.inference
         self._loads: dict[ast.AST, dict[str, list[ast.Name]]] = {}
         self._syncifying: dict[str, bool] = {}
+        self._answers: dict[str, bool | None] = {}  # jedi's, for names of the project
 
     def check_call(self, call: ast.Call) -> Diagnostic | None:
         ctx = self.ctx
@@ -353,7 +354,11 @@ class _Checker:
     def _jedi_says_coroutine(self, call: ast.Call, name: str) -> bool:
         if self.inference is None:
             return False
-        answers = _JEDI_ANSWERS.setdefault(self.inference, {})
+        # Library answers hold while jedi lives; a name of the project's own
+        # packages (a module not loaded yet) may change with the next edit.
+        top = name.split(".", 1)[0]
+        project_packages = {module.split(".", 1)[0] for module in self.ctx.index.modules}
+        answers = self._answers if top in project_packages else _JEDI_ANSWERS.setdefault(self.inference, {})
         if name not in answers:
             answers[name] = self.inference.is_coroutine_function(self.ctx.model, call)
         return bool(answers[name])
