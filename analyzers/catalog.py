@@ -42,9 +42,17 @@ class Catalog:
     loop_callbacks: dict[str, int] = field(default_factory=dict)
     # name -> {"close": [...], "with": bool, "element": int}, see names.toml
     async_resources: dict[str, dict] = field(default_factory=dict)
+    # Memo of canonical(): asked for every resolved name, tens of thousands a file.
+    _canonical: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def canonical(self, name: str) -> str:
         """Rewrite the longest aliased prefix of a dotted name to its public spelling."""
+        cached = self._canonical.get(name)
+        if cached is None:
+            cached = self._canonical[name] = self._rewrite(name)
+        return cached
+
+    def _rewrite(self, name: str) -> str:
         parts = name.split(".")
         for cut in range(len(parts), 0, -1):
             prefix = ".".join(parts[:cut])

@@ -47,6 +47,9 @@ class Scope:
     parent: Scope | None
     kind: str  # "module" | "function" | "class"
     is_async: bool = False
+    is_generator: bool = False  # a `yield` in its own body
+    # name -> the Name nodes that read it, in this function and the ones nested in it
+    loads: dict[str, list[ast.Name]] = field(default_factory=dict)
     class_qualname: str | None = None  # for methods: the class they belong to
     # name -> expressions / markers that bind it (flow-insensitive)
     bindings: dict[str, list[object]] = field(default_factory=dict)
@@ -136,6 +139,8 @@ class ModuleModel:
         self.parents: dict[ast.AST, ast.AST] = {}
         self.scope_of: dict[ast.AST, Scope] = {}  # function/class/lambda node -> its scope
         self.calls: list[CallSite] = []
+        self.imports: set[str] = set()  # every module imported anywhere in the file
+        self.loops: list[ast.For | ast.While] = []  # sync `for` and `while` loops, in source order
         self.module_scope = Scope(self.tree, module_name, None, "module")
         self.scopes: list[Scope] = [self.module_scope]
         _Builder(self).run()
@@ -202,13 +207,24 @@ class _Builder(ast.NodeVisitor):
         self.visit(self.model.tree)
 
     def _set_parents(self, tree: ast.AST) -> None:
+        # ast.iter_child_nodes is a generator over iter_fields: this inlined
+        # loop is about twice as fast, and it runs on every node of every file.
         parents = self.parents
+        node_type = ast.AST
         stack = [tree]
+        pop, push = stack.pop, stack.append
         while stack:
-            node = stack.pop()
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
-                stack.append(child)
+            node = pop()
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, node_type):
+                            parents[item] = node
+                            push(item)
+                elif isinstance(value, node_type):
+                    parents[value] = node
+                    push(value)
 
     # -- scopes -------------------------------------------------------------
     def _enter(self, node: ast.AST, name: str, kind: str, is_async: bool = False) -> Scope:
@@ -285,6 +301,7 @@ class _Builder(ast.NodeVisitor):
 
     # -- bindings -----------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
+        self.model.imports.update(alias.name for alias in node.names)
         for alias in node.names:
             if alias.asname:
                 self.scope.bind(alias.asname, ImportBinding(alias.name, True))
@@ -294,6 +311,8 @@ class _Builder(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = self.model.resolve_relative(node.module, node.level)
+        self.model.imports.add(module)
+        self.model.imports.update(f"{module}.{alias.name}" for alias in node.names if alias.name != "*")
         for alias in node.names:
             if alias.name == "*":
                 continue
@@ -339,6 +358,8 @@ class _Builder(ast.NodeVisitor):
             class_scope.bind("self." + target.attr, (binding, function))
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        if isinstance(node, ast.For):
+            self.model.loops.append(node)
         self.visit(node.iter)
         self._bind_loop_target(node.target, node.iter)
         self.visit(node.target)
@@ -346,6 +367,19 @@ class _Builder(ast.NodeVisitor):
             self.visit(statement)
 
     visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
+        self.model.loops.append(node)
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            # Recorded in every enclosing function: rules ask "where is this name read?"
+            scope: Scope | None = self.scope
+            while scope is not None and scope.kind != "module":
+                if scope.kind == "function":
+                    scope.loads.setdefault(node.id, []).append(node)
+                scope = scope.parent
 
     def _bind_loop_target(self, target: ast.expr, iterable: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -381,6 +415,18 @@ class _Builder(ast.NodeVisitor):
     def visit_Global(self, node: ast.Global) -> None:
         for name in node.names:
             self.scope.bind(name, "global")
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        for name in node.names:
+            self.scope.bind(name, "nonlocal")
+
+    def visit_Yield(self, node: ast.Yield | ast.YieldFrom) -> None:
+        function = self.scope.function
+        if function is not None:
+            function.is_generator = True
+        self.generic_visit(node)
+
+    visit_YieldFrom = visit_Yield
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
         self.visit(node.iter)
@@ -437,13 +483,7 @@ def _declare(model: ModuleModel) -> ModuleDecl:
         value = resolver.value_of_bindings(name, bindings, model.module_scope, depth=3)
         if value.known:
             decl.globals[name] = value
-    for node in ast.walk(model.tree):
-        if isinstance(node, ast.Import):
-            decl.imports.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = model.resolve_relative(node.module, node.level)
-            decl.imports.add(base)
-            decl.imports.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    decl.imports = set(model.imports)
     return decl
 
 
@@ -457,10 +497,7 @@ def _declare_function(
     returns = awaitable = None
     if node.returns is not None:
         returns, awaitable = resolver.annotation_type(node.returns, scope.parent or model.module_scope)
-    is_generator = any(
-        isinstance(child, (ast.Yield, ast.YieldFrom)) and model.enclosing_scope(child) is scope
-        for child in ast.walk(node)
-    )
+    is_generator = scope.is_generator
     params = tuple(
         (arg.arg, resolver.annotation_type(arg.annotation, scope)[0] if arg.annotation is not None else None)
         for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
@@ -539,7 +576,7 @@ class Resolver:
                 current = current.parent
                 continue
             bindings = current.bindings.get(name)
-            if bindings is not None and "global" not in bindings:
+            if bindings is not None and "global" not in bindings and "nonlocal" not in bindings:
                 return self.value_of_bindings(name, bindings, current, depth)
             first = False
             current = current.parent

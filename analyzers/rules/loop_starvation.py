@@ -114,9 +114,7 @@ _SIZE_PRESERVING = frozenset({"enumerate", "reversed", "sorted", "list", "tuple"
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     verdicts: dict[ast.AST, _Verdict] = {}
-    for node in ast.walk(ctx.model.tree):
-        if not isinstance(node, (ast.For, ast.While)):
-            continue
+    for node in ctx.model.loops:
         scope = ctx.scope_of(node)
         if scope.kind != "function" or not scope.is_async or _partly_unparsed(ctx, node):
             continue

@@ -370,7 +370,7 @@ class _Checker:
         scope = ctx.scope_of(call)
         if scope.kind != "function":
             return None  # module globals and class attributes may be used elsewhere
-        if "global" in scope.bindings.get(name, ()) or _declared_nonlocal(scope.node, name):
+        if any(marker in scope.bindings.get(name, ()) for marker in ("global", "nonlocal")):
             return None
         dead_ends = []
         for load in self._loads_in(scope.node).get(name, ()):
@@ -387,6 +387,9 @@ class _Checker:
         return dead_ends
 
     def _loads_in(self, function: ast.AST) -> dict[str, list[ast.Name]]:
+        scope = self.ctx.model.scope_of.get(function)
+        if scope is not None:
+            return scope.loads  # recorded by the engine's walk
         loads = self._loads.get(function)
         if loads is None:
             loads = {}
@@ -430,10 +433,6 @@ def _parenthesised(ctx: RuleContext, node: ast.expr) -> bool:
     after = lines[span.end.line - 1][span.end.column :].lstrip()
     before = lines[span.start.line - 1][: span.start.column].rstrip()
     return after.startswith(")") and before.endswith("(")
-
-
-def _declared_nonlocal(function: ast.AST, name: str) -> bool:
-    return any(isinstance(node, ast.Nonlocal) and name in node.names for node in ast.walk(function))
 
 
 # -- messages -----------------------------------------------------------------
