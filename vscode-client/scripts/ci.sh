@@ -66,8 +66,8 @@ if command -v unzip >/dev/null; then unzip -l "$vsix" | tail -n 1; fi
 fail=0
 for required in \
     extension/package.json \
-    extension/README.md \
-    extension/LICENSE \
+    extension/readme.md \
+    extension/LICENSE.txt \
     extension/out/extension.js \
     extension/bundled/libs/asyncsense/__init__.py \
     extension/bundled/libs/asyncsense/__main__.py \
@@ -90,7 +90,7 @@ for forbidden in '^extension/node_modules/' '^extension/src/' '^extension/out/te
         fail=1
     fi
 done
-grep -q '^extension/images/screenshot.png$' "$listing" || grep -q '^extension/images/' "$listing" \
+grep -q '^extension/images/demo.gif$' "$listing" \
     || { echo "ci: the .vsix has no README picture under images/" >&2; fail=1; }
 [ "$fail" -eq 0 ] || exit 1
 
