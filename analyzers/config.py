@@ -108,6 +108,8 @@ class Config:
     strict_gather: bool = False
     # Framework profiles that mark loop-bound sync code (see docs/profiles.md).
     profiles: tuple[str, ...] = ()
+    # Follow calls into installed libraries (see docs/libraries.md).
+    follow_libraries: bool = True
     # Python version the code targets, e.g. (3, 11): decides TaskGroup suggestions.
     target_version: tuple[int, int] | None = None
     # Where the settings came from: the config file, and the directory that its
@@ -349,6 +351,7 @@ _TOML_KEYS: dict[str, str] = {
     "strict-gather": "strict_gather",
     "profiles": "profiles",
     "target-version": "target_version",
+    "follow-libraries": "follow_libraries",
 }
 
 # Editor settings (JSON, camelCase) -> Config attribute.
@@ -365,6 +368,7 @@ _SETTINGS_KEYS: dict[str, str] = {
     "allowedCalls": "allowed_calls",
     "profiles": "profiles",
     "targetVersion": "target_version",
+    "followLibraries": "follow_libraries",
 }
 
 
@@ -569,7 +573,8 @@ def _bool(value: Any, base_dir: Path | None) -> bool:
     return value
 
 
-_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# A bundled profile's name, or the path of a profile file (`*.toml`).
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*|[^\s].*\.toml")
 
 
 def _profiles(value: Any, base_dir: Path | None) -> tuple[str, ...]:
@@ -603,4 +608,5 @@ _CONVERTERS: dict[str, Any] = {
     "strict_gather": _bool,
     "profiles": _profiles,
     "target_version": _target_version,
+    "follow_libraries": _bool,
 }
