@@ -188,7 +188,8 @@ def check_with_cache(project: Project, paths: list[Path | str]) -> list[FileResu
     reach = _reachable_facts_keys(readable)
     todo = []
     for entry in readable:
-        entry.result_key = _digest(entry.facts_key, reach[entry.path])
+        # Loop-bound code and library summaries: dependencies the reach does not capture.
+        entry.result_key = _digest(entry.facts_key, reach[entry.path], project.facts.result_key(entry.path))
         result = cache.get("result", entry.result_key)
         if result is None:
             todo.append(entry)
@@ -200,7 +201,7 @@ def check_with_cache(project: Project, paths: list[Path | str]) -> list[FileResu
     unreadable = [e for e in entries if e.text_hash is None]
     for entry, result in zip(todo + unreadable, project.check_in_process([e.display for e in todo + unreadable])):
         results[entry.path] = result
-        if entry.text_hash is not None and not result.errors:
+        if entry.text_hash is not None and not result.errors and project.facts.final:
             cache.put("result", entry.result_key, result)
     log.info("cache: %d hits, %d misses", cache.hits, cache.misses)
     return [results[e.path] for e in entries]
@@ -223,7 +224,8 @@ def _cold(project: Project, cache: Cache, entries: list[_Entry]) -> list[FileRes
         cache.put("facts", entry.facts_key, entry.facts)
         result = fresh[entry.path]
         if not result.errors:  # files with errors are re-read and reported every time
-            cache.put("result", _digest(entry.facts_key, reach[entry.path]), result)
+            key = _digest(entry.facts_key, reach[entry.path], project.facts.result_key(entry.path))
+            cache.put("result", key, result)
     return [fresh[e.path] for e in entries]
 
 
