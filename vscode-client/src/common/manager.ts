@@ -298,6 +298,7 @@ export class ServerManager implements vscode.Disposable {
         const settings = this.serverSettings();
         try {
             await client.sendNotification('workspace/didChangeConfiguration', toDidChangeConfigurationParams(settings));
+            this.deps.logger.info(`Sent the settings to the running server: ${JSON.stringify(settings)}`);
         } catch (err) {
             this.deps.logger.warn(`Could not send the settings to the server: ${errorMessage(err)}`);
         }
