@@ -84,6 +84,8 @@ export const state = {
     /** Set to cancel the next withProgress task right after it starts. */
     cancelNextProgress: false,
     statusItems: [] as { text: string; tooltip?: string; command?: string; visible: boolean }[],
+    /** Installed extensions by id (for vscode.extensions.getExtension). */
+    extensions: {} as Record<string, { isActive: boolean; exports: unknown; activate(): Promise<unknown> }>,
 };
 
 const configEmitter = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
@@ -96,6 +98,7 @@ export function reset(): void {
     state.progressReports = [];
     state.cancelNextProgress = false;
     state.statusItems = [];
+    state.extensions = {};
 }
 
 /** Sets `asyncsense.<key>` values and fires onDidChangeConfiguration for them. */
@@ -185,9 +188,23 @@ export const commands = {
 
 const extensionsEmitter = new EventEmitter<void>();
 export const extensions = {
-    getExtension: (): undefined => undefined,
+    getExtension: (id: string) => state.extensions[id],
     onDidChange: extensionsEmitter.event,
 };
+
+/** Installs or removes a fake extension and fires extensions.onDidChange. */
+export function setExtension(id: string, ext: (typeof state.extensions)[string] | undefined): void {
+    const next = { ...state.extensions };
+    if (ext) {
+        next[id] = ext;
+    } else {
+        state.extensions = Object.fromEntries(Object.entries(next).filter(([key]) => key !== id));
+        extensionsEmitter.fire();
+        return;
+    }
+    state.extensions = next;
+    extensionsEmitter.fire();
+}
 
 const mock = {
     Disposable,
