@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -32,11 +33,12 @@ from .config import Config
 from .diagnostics import Diagnostic
 from .index import ProjectIndex
 from .inference import JediInference, detect_python
+from .libraries import LibraryFollower
 from .notebooks import is_notebook, notebook_source
 from .parsing import decode_source, parse_module
 from .rules import RULES, RuleContext
 from .semantics import ModuleModel, Resolver
-from .summary import ModuleFacts, ProjectFacts, summarise
+from .summary import FunctionFacts, ModuleFacts, ProjectFacts, refine, summarise
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class _Module:
     model: ModuleModel
     facts: ModuleFacts | None = None
     decode_error: str | None = None
+    resolver: Resolver | None = None  # kept: its cache holds the module's resolved calls
 
 
 class Project:
@@ -70,19 +73,37 @@ class Project:
         cache_dir: Path | None = None,
         use_jedi: bool = True,
         jobs: int | None = None,
+        library_cache_dir: Path | None | bool = None,
+        overrides: dict[str, str] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self.config = config or Config()
         self.catalog: Catalog = default_catalog().with_config(self.config)
         self.index = ProjectIndex()
         self.facts = ProjectFacts(self.index)
+        self.facts.refine = self._refine
         self.python = detect_python(self.root, python or self.config.python)
+        # Loop-bound code (profiles.py) and calls followed into installed
+        # libraries (libraries.py; cache: None = the shared default, False = none).
+        self.facts.config = self.config
+        self.facts.catalog = self.catalog
+        self.facts.root = self.config.root or self.root
+        if self.config.follow_libraries:
+            self.facts.libraries = LibraryFollower(
+                self.catalog,
+                self.config,
+                python=self.python,
+                project_root=self.root,
+                cache_dir=library_cache_dir,
+                project_modules=lambda: self.index.modules,
+            )
         self.cache_dir = cache_dir
         self.use_jedi = use_jedi
         self.jobs = jobs
         self._modules: dict[str, _Module] = {}  # by absolute path
         self._by_name: dict[str, str] = {}  # module name -> path
-        self._overrides: dict[str, str] = {}  # path -> editor text
+        self._overrides: dict[str, str] = dict(overrides or {})  # path -> editor text
+        self._adopted_facts: list[ModuleFacts] = []
         self._inference: JediInference | None = None
         self._source_roots: set[Path] = {self.root, self.root / "src"}
         self._stale_facts: set[str] = set()
@@ -112,6 +133,8 @@ class Project:
         return ".".join(parts) or path.stem, is_package
 
     def _find_module(self, name: str) -> Path | None:
+        if not name or any(not part.isidentifier() for part in name.split(".")):
+            return None  # `from .. import x` above the top package, or a broken name
         relative = Path(*name.split("."))
         for root in list(self._source_roots):
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
@@ -135,6 +158,8 @@ class Project:
         old = self._modules.pop(key, None)
         if old is None:
             return
+        if self._by_name.get(old.model.name) == key:
+            del self._by_name[old.model.name]
         self.index.remove(old.model.name)
         self.facts.remove_module(key)
         if self._inference is not None:
@@ -143,6 +168,7 @@ class Project:
         for other in self._modules.values():
             if old.model.name in _imported_modules(other.model):
                 other.facts = None
+                other.resolver = None
                 self._stale_facts.add(other.model.path)
 
     def load(self, path: Path | str) -> _Module:
@@ -198,7 +224,12 @@ class Project:
 
     # -- step 2: summarise ----------------------------------------------------
     def resolver_for(self, model: ModuleModel) -> Resolver:
-        return Resolver(model, self.index, self.inference)
+        module = self._modules.get(model.path)
+        if module is None or module.model is not model:
+            return Resolver(model, self.index, self.inference)
+        if module.resolver is None:
+            module.resolver = Resolver(model, self.index, self.inference)
+        return module.resolver
 
     def _summarise_all(self) -> None:
         for module in list(self._modules.values()):
@@ -206,9 +237,95 @@ class Project:
                 module.facts = summarise(module.model, self.resolver_for(module.model))
                 self.facts.add(module.facts)
         self._stale_facts.clear()
+        self.index.inference_names_override = self.facts.interesting_names()
+
+    def _refine(self, function: FunctionFacts) -> None:
+        module = self._modules.get(function.path)
+        if module is None:
+            # A module summarised elsewhere (another worker, the cache): load it
+            # here, so the answer does not depend on where it was summarised.
+            try:
+                module = self.load(function.path)
+            except (OSError, ValueError):
+                function.refined = True
+                return
+        refine(function, module.model, self.resolver_for(module.model))
 
     # -- step 3: check --------------------------------------------------------
     def check(self, paths: Iterable[Path | str]) -> list[FileResult]:
+        """Check files: from the on-disk cache where possible, in worker processes when many."""
+        from . import batch
+
+        paths = list(paths)
+        if self.cache_dir is not None:
+            return batch.check_with_cache(self, paths)
+        return batch.check_files(self, paths)
+
+    # -- the steps of a check, for worker processes (batch.py) ----------------
+    def worker_settings(self) -> dict:
+        return {
+            "root": self.root,
+            "config": self.config,
+            "python": self.python,
+            "use_jedi": self.use_jedi,
+            "jobs": 1,
+            "overrides": dict(self._overrides),
+        }
+
+    def load_shard(self, paths: list[str]) -> list:
+        """Step 1 in a worker: parse a shard; returns its declarations."""
+        self._shard: dict[str, FileResult] = {}
+        self._shard_modules: list[_Module] = []
+        for path in paths:
+            key = str(Path(path).resolve())
+            try:
+                module = self.load(key)
+            except (OSError, ValueError) as exc:
+                self._shard[key] = FileResult(str(path), errors=[_describe_os_error(exc)])
+                continue
+            self._shard_modules.append(module)
+            self._shard[key] = FileResult(str(path))
+        return [module.model.decl for module in self._shard_modules]
+
+    def adopt_declarations(self, declarations: list) -> None:
+        for declaration in declarations:
+            if declaration.path not in self._modules:
+                self.index.add(declaration)
+
+    def summarise_shard(self) -> list[ModuleFacts]:
+        """Step 2 in a worker: summaries of the shard (and the project modules it imports)."""
+        for module in self._shard_modules:
+            self._load_imports(module)
+        self._summarise_all()
+        return [module.facts for module in self._modules.values() if module.facts is not None]
+
+    def adopt_facts(self, summaries: list[ModuleFacts]) -> None:
+        self._adopted_facts.extend(summaries)
+        for facts in summaries:
+            if facts.path not in self._modules or self._modules[facts.path].facts is None:
+                self.facts.add(facts)
+        self.index.inference_names_override = self.facts.interesting_names()
+
+    def summarise_loaded(self) -> None:
+        self._summarise_all()
+
+    def check_shard(self) -> list[FileResult]:
+        """Step 3 in a worker: the findings of the shard."""
+        self._report(self._shard, self._shard_modules, time.perf_counter())
+        return list(self._shard.values())
+
+    def last_facts_by_path(self) -> dict[str, ModuleFacts]:
+        """The summaries this process holds, by file (for the cache)."""
+        by_path: dict[str, ModuleFacts] = {}
+        for facts in self._adopted_facts:
+            by_path[facts.path] = facts
+        for module in self._modules.values():
+            if module.facts is not None:
+                by_path[module.model.path] = module.facts
+        return by_path
+
+    def check_in_process(self, paths: Iterable[Path | str]) -> list[FileResult]:
+        started = time.perf_counter()
         results: dict[str, FileResult] = {}
         loaded: list[_Module] = []
         for path in paths:
@@ -224,6 +341,14 @@ class Project:
         for module in loaded:
             self._load_imports(module)
         self._summarise_all()
+        self._report(results, loaded, started)
+        return list(results.values())
+
+    def _report(self, results: dict[str, FileResult], loaded: list[_Module], started: float) -> None:
+        libraries = self.facts.libraries
+        if libraries is not None:
+            # Library analysis may take as long as the rest of this run (libraries.py).
+            libraries.begin(started)
         for module in loaded:
             result = results[module.model.path]
             if module.decode_error:
@@ -231,7 +356,15 @@ class Project:
             result.partial = module.model.parsed.partial
             result.skipped_lines = len(module.model.parsed.skipped_lines)
             result.diagnostics = self.diagnostics_for(module.model, display_path=result.path)
-        return list(results.values())
+        if libraries is not None:
+            # The library budget grows with the run: modules whose library chains it
+            # cut short get a second look now that all the other work is done.
+            for module in [m for m in loaded if self.facts.take_cut_off(m.model.path)]:
+                if not libraries.has_budget():
+                    break
+                result = results[module.model.path]
+                result.diagnostics = self.diagnostics_for(module.model, display_path=result.path)
+            libraries.save()
 
     # -- editor buffers (the language server) ---------------------------------
     def analyze_open_document(
@@ -244,6 +377,7 @@ class Project:
         ``checkpoint()`` runs between the steps and may raise to abandon the work
         (a newer version of the buffer arrived); the project stays consistent.
         """
+        started = time.perf_counter()
         key = str(Path(path).resolve())
         if self._overrides.get(key) != text or key not in self._modules:
             self.set_source(key, text)
@@ -255,7 +389,12 @@ class Project:
         step()
         result = FileResult(str(path), partial=module.model.parsed.partial)
         result.skipped_lines = len(module.model.parsed.skipped_lines)
+        libraries = self.facts.libraries
+        if libraries is not None:
+            libraries.begin(started)  # a run of its own: a fresh library budget (libraries.py)
         result.diagnostics = self.diagnostics_for(module.model, display_path=str(path))
+        if libraries is not None:
+            libraries.save()
         return result
 
     def dependents_of(self, path: Path | str) -> set[str]:
