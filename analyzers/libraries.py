@@ -18,8 +18,9 @@ follows the call into it:
 * Bounded.  A run parses at most ``MAX_MODULES_PER_RUN`` library modules, and
   library analysis may only take as long as the rest of the run has taken so
   far (at least ``MIN_BUDGET_SECONDS``): the first run costs at most about
-  twice the run without library analysis.  What the budget cuts off is simply
-  not known (not reported) and is picked up by the next run.
+  twice the run without library analysis.  Modules whose chains were cut
+  early get a second look at the end of the run (``Project``); what the budget
+  still cuts off is not known (not reported) and is picked up by the next run.
 * Cached.  Library code does not change under a given distribution version, so
   summaries are stored per distribution name and version, shared by every
   project, under ``$ASYNCSENSE_LIBRARY_CACHE``, else
@@ -453,6 +454,14 @@ class LibraryFollower:
         """The declared return type of the library function ``name`` (``-> Api``), if any."""
         facts = self.facts_for(name)
         return facts.returns if facts is not None else None
+
+    def has_budget(self) -> bool:
+        """Is there time left in this run's budget?"""
+        try:
+            self._check_budget()
+        except _OutOfBudget:
+            return False
+        return True
 
     def _check_budget(self) -> None:
         if self._modules_this_run >= MAX_MODULES_PER_RUN:

@@ -471,8 +471,10 @@ class ProjectFacts:
         self.libraries: LibraryFollower | None = None
         self._profiles: ProfileSet | None = None
         self._loop_bound: dict[str, LoopBinding] | None = None
-        # Chains the library budget cut short: not memoised, worth asking again later.
+        # Chains the library budget cut short: not memoised, worth asking again later;
+        # and the modules whose findings missed one (``take_cut_off``).
         self.cut_off: set[str] = set()
+        self.cut_off_paths: set[str] = set()
         self._cycle_cuts = 0  # times a chain query met a function still being explored
 
     def add(self, facts: ModuleFacts) -> None:
@@ -546,6 +548,13 @@ class ProjectFacts:
         the state of the library summaries (which grows while the budget cuts runs short)."""
         libraries = self.libraries.state_key() if self.libraries is not None else ()
         return (self.loop_bound_key(path), libraries)
+
+    def take_cut_off(self, path: str) -> bool:
+        """Did the library budget cut a chain short for the findings of ``path``? (Forgets it.)"""
+        if path in self.cut_off_paths:
+            self.cut_off_paths.discard(path)
+            return True
+        return False
 
     @property
     def final(self) -> bool:

@@ -385,3 +385,31 @@ def test_project_names_are_never_looked_up_as_libraries(venv: Path, tmp_path: Pa
 
 def test_stats_are_plain_data() -> None:
     assert dataclasses.asdict(libraries.LibraryStats())["modules_parsed"] == 0
+
+
+def test_chains_cut_short_get_a_second_look_at_the_end_of_the_run(
+    venv: Path, project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Library chains met early in a run, before the budget has grown, are asked again at the end."""
+    starving = {"on": True}
+    original_check = libraries.LibraryFollower._check_budget
+    original_diagnostics = Project.diagnostics_for
+    passes = []
+
+    def check_budget(self) -> None:
+        if starving["on"]:
+            raise libraries._OutOfBudget
+        original_check(self)
+
+    def diagnostics_for(self, model, display_path=None):
+        found = original_diagnostics(self, model, display_path)
+        passes.append(model.path)
+        starving["on"] = False  # the rest of the run has taken its time: budget available
+        return found
+
+    monkeypatch.setattr(libraries.LibraryFollower, "_check_budget", check_budget)
+    monkeypatch.setattr(Project, "diagnostics_for", diagnostics_for)
+    project, diagnostics = check(project_dir, venv, tmp_path / "cache")
+    assert passes == [str(project_dir / "integration.py")] * 2
+    assert any("fakecloud.transport.Transport.send" in d.message for d in diagnostics)
+    assert not project.facts.final  # cut short once: not a result to cache

@@ -102,6 +102,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         chain = ctx.blocking_chain(target)
         if chain:
             yield _indirect(ctx, call, target, chain)
+        elif target in ctx.facts.cut_off:
+            ctx.facts.cut_off_paths.add(ctx.path)  # the project may look again at the end of the run
     yield from _property_reads(ctx)
 
 
