@@ -233,6 +233,19 @@ def probe_asyncsense(python: str) -> AsyncsenseCli:
     return AsyncsenseCli(python, True, r.stdout, flags=flags)
 
 
+def git_describe() -> str:
+    """The asyncsense commit measured (with '+dirty' when the work tree has changes)."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no",
+                                "--", "cli", "analyzers", "server"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "commit unknown"
+    return f"commit {head or '?'}{'+dirty' if dirty else ''}"
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     s = sorted(values)

@@ -286,6 +286,7 @@ class Bench:
         self.files = files
         self.rows: list[Row] = []
         self.load_start = tuple(round(x, 2) for x in os.getloadavg())
+        self.commit = bl.git_describe()
         self.work = bl.CACHE / "work"
         self.work.mkdir(parents=True, exist_ok=True)
 
@@ -470,7 +471,8 @@ def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
     out = [
         f"tree: {bench.tree_name} ({bench.files:,} files, {bench.lines:,} lines) at {bench.tree}",
         f"date: {dt.datetime.now().isoformat(timespec='seconds')}, {os.cpu_count()} CPUs, repeat {bench.args.repeat}",
-        f"asyncsense: {cli.python} ({'CLI available' if cli.available else 'CLI NOT available: ' + cli.error})",
+        f"asyncsense: {cli.python} ({'CLI available' if cli.available else 'CLI NOT available: ' + cli.error}),"
+        f" {bench.commit}",
         f"load average at start / end: {bench.load_start} / {tuple(round(x, 2) for x in os.getloadavg())}",
         "",
         bl.render_table(headers, rows),
@@ -507,6 +509,7 @@ def save_json(bench: Bench, text: str) -> Path:
     path = bl.RESULTS / f"cli-{bench.tree_name}-{stamp}.json"
     data = {
         "tree": bench.tree_name,
+        "commit": bench.commit,
         "files": bench.files,
         "lines": bench.lines,
         "report": text,

@@ -386,6 +386,7 @@ async def run(args) -> dict:
         "edits_requested": args.edits,
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "load_average_start": os.getloadavg(),
+        "commit": bl.git_describe(),
     }
     t_spawn = time.perf_counter()
     with stderr_log.open("wb") as errf:
@@ -582,7 +583,7 @@ def render(result: dict) -> str:
     ]
     out = [
         f"language server latency ({result['module_lines']}-line module, {result['toggle_lines']} toggle lines), {result['date']}",
-        f"command: {result['command']}",
+        f"command: {result['command']} (asyncsense {result.get('commit')})",
         "",
         bl.render_table(["measure", "value"], rows),
     ]
