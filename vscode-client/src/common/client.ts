@@ -14,8 +14,9 @@ import {
     State,
     WorkDoneProgress,
 } from 'vscode-languageclient/node';
-import { CONFIG_SECTION, EXTENSION_ID, SERVER_NAME } from './constants';
+import { EXTENSION_ID, SERVER_NAME } from './constants';
 import { ClientFactory, ClientState, ManagedClient } from './manager';
+import { answerConfiguration, isFixAllKind, RestartPolicy, withoutFixAll } from './middleware';
 
 /** Python files, untitled buffers and notebook cells. */
 export const DOCUMENT_SELECTOR = [
@@ -25,8 +26,6 @@ export const DOCUMENT_SELECTOR = [
     { notebook: '*', language: 'python' },
 ];
 
-const MAX_RESTARTS = 4;
-const RESTART_WINDOW_MS = 3 * 60 * 1000;
 
 export function makeClientFactory(outputChannel: vscode.LogOutputChannel): ClientFactory {
     return (plan, init, hooks) => {
@@ -35,8 +34,7 @@ export function makeClientFactory(outputChannel: vscode.LogOutputChannel): Clien
             args: plan.launch.args,
             options: { cwd: plan.launch.options.cwd, env: plan.launch.options.env },
         };
-        const fixAllKind = vscode.CodeActionKind.SourceFixAll.append(SERVER_NAME);
-        const restarts: number[] = [];
+        const restarts = new RestartPolicy();
         const clientOptions: LanguageClientOptions = {
             documentSelector: DOCUMENT_SELECTOR,
             outputChannel,
@@ -51,39 +49,30 @@ export function makeClientFactory(outputChannel: vscode.LogOutputChannel): Clien
                         if (result instanceof ResponseError) {
                             return result;
                         }
-                        const values = result;
-                        return params.items.map((item, i) =>
-                            item.section === CONFIG_SECTION ? hooks.serverSettings() : values[i],
-                        );
+                        return answerConfiguration(params.items, result, () => hooks.serverSettings());
                     },
                 },
                 provideCodeActions: async (document, range, context, token, next) => {
                     if (hooks.fixAllEnabled(document.uri)) {
                         return next(document, range, context, token);
                     }
-                    if (context.only && fixAllKind.contains(context.only)) {
+                    // asyncsense.fixAll is off: nothing for codeActionsOnSave, quick fixes stay.
+                    if (isFixAllKind(context.only?.value)) {
                         return [];
                     }
                     const actions = await next(document, range, context, token);
-                    return actions?.filter(
-                        (a) => !(a instanceof vscode.CodeAction && a.kind && fixAllKind.contains(a.kind)),
-                    );
+                    return actions && withoutFixAll(actions, (a) => (a instanceof vscode.CodeAction ? a.kind?.value : undefined));
                 },
             },
             errorHandler: {
                 error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
                 closed: (): CloseHandlerResult => {
-                    const now = Date.now();
-                    restarts.push(now);
-                    while (restarts.length && now - restarts[0] > RESTART_WINDOW_MS) {
-                        restarts.shift();
-                    }
-                    if (restarts.length <= MAX_RESTARTS) {
+                    if (restarts.shouldRestart()) {
                         outputChannel.warn('The asyncsense server exited; restarting it.');
                         return { action: CloseAction.Restart, handled: true };
                     }
                     hooks.onFatalError(
-                        `The asyncsense server crashed ${restarts.length} times in 3 minutes and will not be restarted. ` +
+                        `The asyncsense server crashed ${restarts.recentCrashes} times in 3 minutes and will not be restarted. ` +
                             'See the logs, then run "asyncsense: Restart Server".',
                     );
                     return { action: CloseAction.DoNotRestart, handled: true };
