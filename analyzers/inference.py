@@ -159,10 +159,27 @@ class JediInference:
         if key in self._answers:
             return self._answers[key]
         answer = self._infer(model, line, column)
-        if answer is None and isinstance(func, ast.Attribute):
-            answer = self._infer_through_receiver(model, func)
+        if isinstance(func, ast.Attribute) and (answer is None or not self._catalog_knows(answer)):
+            # jedi names an inherited method after the base defining it
+            # (``io._TextIOBase.read`` for a file): the receiver's class may
+            # be the name the catalog knows.
+            through = self._infer_through_receiver(model, func)
+            if through is not None and (answer is None or self._catalog_knows(through)):
+                answer = through
         self._answers[key] = answer
         return answer
+
+    def _catalog_knows(self, value: Value) -> bool:
+        if value.kind != "ref":
+            return True  # a project function or class
+        name, catalog = value.name, self.catalog
+        return (
+            catalog.blocking_entry(name) is not None
+            or name in catalog.coroutines
+            or name in catalog.returns
+            or name in catalog.offload
+            or name in catalog.loop_callbacks
+        )
 
     def _infer_through_receiver(self, model: ModuleModel, func: ast.Attribute) -> Value | None:
         """``receiver.attr`` when jedi types the receiver but not the method.

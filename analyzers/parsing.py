@@ -7,15 +7,22 @@ piecewise:
 
 1. split the file into top-level chunks (a ``def``/``class``/statement starting
    in column 0, with its decorators and indented body) and parse each chunk on
-   its own, so a broken function costs that function, not the file;
-2. inside a chunk that still fails, neutralise the offending line and retry a
-   few times: newer-Python syntax is rewritten to an equivalent the running
-   parser accepts where that is cheap (``def f[T](x)`` -> ``def f   (x)``,
-   ``except A, B:`` -> ``except(A, B):``), anything else becomes ``pass``.
+   its own, so a broken function costs that function, not the file.  Lines
+   inside strings or brackets are never chunk starts (a docstring's column-0
+   text is not code), nor is a line typed in column 0 amid an indented block;
+2. inside a chunk that still fails, repair the offending line and retry:
+   newer-Python syntax is rewritten to an equivalent the running parser
+   accepts where that is cheap (``def f[T](x)`` -> ``def f   (x)``,
+   ``except A, B:`` -> ``except(A, B):``, an f-string reusing its quotes ->
+   a plain string of spaces); a bracket left open loses the bracket; a broken
+   block header becomes one that fits its clauses (``try:`` before an
+   ``except``); anything else is blanked, keeping multi-line strings whole.
 
 Every line keeps its number and (except on rewritten lines) its columns, so
-diagnostics land where the user's code is.  The lines that were dropped are
-reported, and a file with any is "analysed in part".
+diagnostics land where the user's code is.  The lines that were changed or
+dropped (beyond the like-for-like rewrites of newer syntax) are reported, and
+a file with any is "analysed in part".  Null bytes, which Python refuses
+anywhere, are blanked and their lines reported the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import tokenize
 from dataclasses import dataclass, field
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_MAX_REPAIRS_PER_CHUNK = 25
+_MAX_REPAIRS_PER_CHUNK = 40
 
 
 class DecodeError(Exception):
@@ -141,17 +148,23 @@ def _describe(exc: Exception) -> str:
 
 _CHUNK_START = re.compile(r"[^\s#]")
 _CONTINUATION_KEYWORDS = re.compile(r"(else|elif|except|finally|case)\b")
+# A line in column 0 that starts a definition ends whatever bracket was left open above it.
+_DEFINITION_START = re.compile(r"(@|def\s|class\s|async\s+def\s)")
+_MAX_RESCANS = 10
 
 
 def _top_level_chunks(lines: list[str]) -> list[tuple[int, int]]:
     """Half-open line ranges of top-level statements (0-based), decorators kept with their def."""
+    outside = _lines_outside_strings_and_brackets(lines)
     starts: list[int] = []
     in_decorators = False
     for number, line in enumerate(lines):
-        if not _CHUNK_START.match(line[:1] or " "):
+        if not outside[number] or not _CHUNK_START.match(line[:1] or " "):
             continue
         if _CONTINUATION_KEYWORDS.match(line) or line.startswith((")", "]", "}")):
             continue  # part of the statement above
+        if _stray_in_block(lines, number):
+            continue
         if in_decorators:
             in_decorators = line.startswith("@")
             continue
@@ -163,21 +176,146 @@ def _top_level_chunks(lines: list[str]) -> list[tuple[int, int]]:
     return [(bounds[i], bounds[i + 1]) for i in range(len(starts)) if bounds[i] < bounds[i + 1]]
 
 
+def _stray_in_block(lines: list[str], number: int) -> bool:
+    """A line in column 0 amid an indented block (being typed there), not a new statement."""
+    line = lines[number]
+    if _DEFINITION_START.match(line) or line.rstrip().endswith(":"):
+        return False
+    return _indented(_neighbour(lines, number, -1)) and _indented(_neighbour(lines, number, 1))
+
+
+def _neighbour(lines: list[str], number: int, step: int) -> str:
+    number += step
+    while 0 <= number < len(lines):
+        stripped = lines[number].strip()
+        if stripped and not stripped.startswith("#"):
+            return lines[number]
+        number += step
+    return ""
+
+
+def _indented(line: str) -> bool:
+    return line[:1] in (" ", "\t")
+
+
+def _lines_outside_strings_and_brackets(lines: list[str]) -> list[bool]:
+    """For each line: whether it begins outside a string, a bracket and a backslash continuation.
+
+    A line in column 0 of a docstring or of an SQL string is not a statement.
+    A triple-quoted string still open at the end of the file is being typed:
+    its opening quotes are taken for ordinary text and the file scanned again,
+    so one unclosed string does not swallow the rest of the file.
+    """
+    ignored: set[tuple[int, int]] = set()
+    for _ in range(_MAX_RESCANS):
+        states = _scan(lines, ignored)
+        if states.open_string is None:
+            return states.outside
+        ignored.add(states.open_string)
+    return [True] * len(lines)
+
+
+@dataclass
+class _LineStates:
+    """Where each line begins, lexically."""
+
+    outside: list[bool] = field(default_factory=list)  # outside strings, brackets, continuations
+    bracket_row: list[int | None] = field(default_factory=list)  # row of the innermost open bracket
+    in_string: list[str | None] = field(default_factory=list)  # the triple quote it begins inside
+    opens_string_at: list[int | None] = field(default_factory=list)  # column of a string left open
+    open_string: tuple[int, int] | None = None  # a triple-quoted string open at the end
+
+
+def _scan(lines: list[str], ignored: set[tuple[int, int]] | frozenset = frozenset()) -> _LineStates:
+    states = _LineStates()
+    brackets: list[int] = []  # rows of the open brackets, innermost last
+    quote: str | None = None  # the triple quote we are inside
+    opener: tuple[int, int] | None = None
+    continued = False
+    for row, line in enumerate(lines):
+        starts_outside = quote is None and not brackets and not continued
+        if quote is None and brackets and _DEFINITION_START.match(line):
+            brackets, starts_outside = [], True
+        states.outside.append(starts_outside)
+        states.bracket_row.append(brackets[-1] if brackets and quote is None else None)
+        states.in_string.append(quote)
+        states.opens_string_at.append(None)
+        continued = False
+        column, length = 0, len(line)
+        while column < length:
+            if quote is not None:
+                end = _string_end(line, column, quote)
+                if end is None:
+                    break
+                column, quote, opener = end, None, None
+                continue
+            char = line[column]
+            if char == "#":
+                break
+            if char in "([{":
+                brackets.append(row)
+            elif char in ")]}":
+                if brackets:
+                    brackets.pop()
+            elif char in "\"'":
+                triple = char * 3
+                if line.startswith(triple, column):
+                    if (row, column) not in ignored:
+                        quote, opener = triple, (row, column)
+                    column += 3
+                    continue
+                end = _string_end(line, column + 1, char)
+                # A quote never closed on its line is a stray one (being typed):
+                # what follows it is still read, triple quotes included.
+                column = end if end is not None else column + 1
+                continue
+            elif char == "\\" and column == length - 1:
+                continued = True
+            column += 1
+        if quote is not None and opener is not None and opener[0] == row:
+            states.opens_string_at[row] = opener[1]
+    states.open_string = opener if quote is not None else None
+    return states
+
+
+def _string_end(line: str, column: int, quote: str) -> int | None:
+    """Column just after the closing ``quote`` at or after ``column`` (None: not on this line)."""
+    while column < len(line):
+        if line[column] == "\\":
+            column += 2
+            continue
+        if line.startswith(quote, column):
+            return column + len(quote)
+        column += 1
+    return None
+
+
 def _parse_chunk(lines: list[str], first_line: int) -> tuple[list[ast.stmt], set[int]]:
     """Parse one chunk, repairing lines until it parses; returns statements and dropped lines."""
     dropped: set[int] = set()
+    blanked_nulls: set[int] = set()
     lines = list(lines)
     for _ in range(_MAX_REPAIRS_PER_CHUNK):
         try:
             tree = ast.parse("\n".join(lines))
         except (SyntaxError, ValueError) as exc:
+            if "null bytes" in str(exc):
+                # Python refuses the whole file; we blank the null bytes and
+                # count their lines as not parsed as written.
+                for row, line in enumerate(lines):
+                    if "\0" in line:
+                        # in the indentation a space would change it: drop those
+                        indent = _LEADING_SPACE.match(line).group()  # type: ignore[union-attr]
+                        lines[row] = indent.replace("\0", "") + line[len(indent) :].replace("\0", " ")
+                        blanked_nulls.add(row)
+                continue
             lineno = getattr(exc, "lineno", None) or 1
             lineno = min(max(lineno, 1), len(lines))
             if not _repair(lines, lineno - 1, exc, dropped):
                 break
             continue
         ast.increment_lineno(tree, first_line)
-        return tree.body, dropped
+        return tree.body, dropped | blanked_nulls
     return [], set(range(len(lines)))
 
 
@@ -210,32 +348,201 @@ def _repair(lines: list[str], row: int, exc: Exception, dropped: set[int]) -> bo
         name = match.group(3) or ""
         lines[row] = f"{match.group(1)}({match.group(2)}){name}:" + line[match.end() :]
         return True
-    if row in dropped:
-        # Already neutralised and still failing: the real culprit is above (an open bracket).
+    blanked = _blank_fstrings(line)
+    if blanked != line:  # PEP 701: quotes reused inside an f-string
+        lines[row] = blanked
+        dropped.add(row)  # what the f-strings interpolate is not analysed
+        return True
+    states = _scan(lines)
+    quote = states.in_string[row]
+    if quote is not None:
+        # The line ends a multi-line string: keep the string, drop the code after it.
+        end = _string_end(line, 0, quote)
+        if end is not None and line[end:].strip():
+            lines[row] = line[:end]
+            dropped.add(row)
+            return True
+    unclosed = _UNCLOSED.match(msg)
+    if unclosed and row not in dropped:
+        # A bracket typed and not closed yet: drop the bracket, keep the line.
+        column = _unclosed_bracket(line, unclosed.group(1), getattr(exc, "offset", None))
+        if column is not None:
+            # A space where the indentation ends would change the indentation.
+            filler = "_" if column == len(_indent(line)) else " "
+            rest = line[:column] + filler + line[column + 1 :]
+            lines[row] = "" if not rest.strip(" _\t") else rest
+            dropped.add(row)
+            return True
+    opens_at = states.opens_string_at[row]
+    if opens_at is not None:
+        # The line opens a multi-line string: the error may be the code after
+        # the string's end (reported here, where the statement starts) or
+        # the code before its opening quotes.
+        closing = _closing_row(lines, states, row)
+        if closing is None:  # never closed: the string is being typed
+            return _neutralise(lines, row, dropped)
+        end = _string_end(lines[closing], 0, states.in_string[closing] or '"""')
+        if end is not None and lines[closing][end:].strip():
+            lines[closing] = lines[closing][:end]
+            dropped.add(closing)
+            return True
+        if line[:opens_at].strip():
+            lines[row] = _indent(line) + line[opens_at:]
+            dropped.add(row)
+            return True
+    if _CLAUSE.match(line.lstrip()) and msg.startswith("invalid syntax"):
+        # `except`/`finally` whose `try:` header above was damaged (`if xtry:`).
+        header = _header_above(lines, row)
+        if header is not None and not _TRY_FAMILY.match(lines[header].lstrip()):
+            lines[header] = _indent(lines[header]) + "try:"
+            dropped.add(header)
+            return True
+    if msg.startswith("unexpected indent"):
+        stray = _stray_above(lines, row)
+        if stray is not None and _blankable(lines, states, stray):
+            # A line typed in column 0 inside the block ended it early.
+            return _neutralise(lines, stray, dropped)
+    if (
+        msg.startswith(("unexpected indent", "unindent does not match"))
+        and line.strip()
+        and _blankable(lines, states, row)
+    ):
+        lines[row] = ""  # `pass` would be just as unexpected
+        dropped.add(row)
+        return True
+    opened_at = states.bracket_row[row]
+    if (
+        opened_at is not None
+        and opened_at not in dropped
+        and line.strip()
+        and len(_indent(line)) <= len(_indent(lines[opened_at]))
+        and _blankable(lines, states, opened_at)
+    ):
+        # The line reads as a statement of its own, inside a bracket left open
+        # above: the open bracket is the mistake, not this line.
+        return _neutralise(lines, opened_at, dropped)
+    if (row in dropped and _neutral(line)) or not _blankable(lines, states, row):
+        # Already neutralised and still failing, or part of a multi-line string:
+        # the real culprit is above (an open bracket, a broken header).
         for above in range(row - 1, -1, -1):
-            if above not in dropped and lines[above].strip():
+            if above not in dropped and lines[above].strip() and _blankable(lines, states, above):
                 return _neutralise(lines, above, dropped)
         return False
     return _neutralise(lines, row, dropped)
+
+
+_UNCLOSED = re.compile(r"'([(\[{])' was never closed")
+
+
+def _unclosed_bracket(line: str, bracket: str, offset: int | None) -> int | None:
+    """Column of the bracket the parser says is never closed (its offset, or the last one)."""
+    if offset is not None and 0 < offset <= len(line) and line[offset - 1] == bracket:
+        return offset - 1
+    column = line.rfind(bracket)
+    return column if column >= 0 else None
+
+
+_CLAUSE = re.compile(r"(except|finally)\b")
+_TRY_FAMILY = re.compile(r"(try|except|else|finally)\b")
+
+
+def _header_above(lines: list[str], row: int) -> int | None:
+    """The nearest line above at the same indentation, if it is a block header."""
+    width = len(_indent(lines[row]))
+    for above in range(row - 1, -1, -1):
+        text = lines[above]
+        if not text.strip() or text.lstrip().startswith("#") or len(_indent(text)) > width:
+            continue
+        if len(_indent(text)) == width and text.rstrip().endswith(":"):
+            return above
+        return None
+    return None
+
+
+def _stray_above(lines: list[str], row: int) -> int | None:
+    """A less indented non-header line just above ``row``, inside a more indented block."""
+    above = _code_row(lines, row, -1)
+    if above is None or lines[above].rstrip().endswith(":"):
+        return None
+    before = _code_row(lines, above, -1)
+    width = len(_indent(lines[above]))
+    if before is None or width >= len(_indent(lines[row])) or width >= len(_indent(lines[before])):
+        return None
+    return above
+
+
+def _code_row(lines: list[str], row: int, step: int) -> int | None:
+    row += step
+    while 0 <= row < len(lines):
+        stripped = lines[row].strip()
+        if stripped and not stripped.startswith("#"):
+            return row
+        row += step
+    return None
+
+
+def _neutral(line: str) -> bool:
+    """Whether the line is already what neutralising makes of a line."""
+    stripped = line.strip().removesuffix(" pass")
+    return not stripped or stripped == "if True:" or stripped in _HEADERS.values()
+
+
+def _closing_row(lines: list[str], states: _LineStates, row: int) -> int | None:
+    """The row where the multi-line string opened on ``row`` ends."""
+    for below in range(row + 1, len(lines)):
+        quote = states.in_string[below]
+        if quote is None:
+            return None
+        if _string_end(lines[below], 0, quote) is not None:
+            return below
+    return None
+
+
+def _blankable(lines: list[str], states: _LineStates, row: int) -> bool:
+    """Whether blanking the line leaves every multi-line string as it was."""
+    after = states.in_string[row + 1] if row + 1 < len(lines) else states.open_string
+    return states.in_string[row] is None and after is None
+
+
+_LEADING_SPACE = re.compile(r"[ \t\f\0]*")
+_FIRST_WORD = re.compile(r"\W*(\w*)")
+_HEADERS = {
+    "elif": "elif True:",
+    "else": "else:",
+    "except": "except Exception:",
+    "finally": "finally:",
+    "try": "try:",
+    "case": "case _:",
+}
 
 
 def _neutralise(lines: list[str], row: int, dropped: set[int]) -> bool:
     line = lines[row]
     indent = _indent(line)
     stripped = line.strip()
-    if stripped.endswith(":") and not stripped.startswith("#"):
-        keyword = stripped.split(None, 1)[0].rstrip(":")
-        replacement = {
-            "elif": "elif True:",
-            "else": "else:",
-            "except": "except Exception:",
-            "finally": "finally:",
-            "try": "try:",
-            "case": "case _:",
-        }.get(keyword, "if True:")
+    # A header is followed by a deeper block, and not itself stranded below a deeper one.
+    below, above = _code_row(lines, row, 1), _code_row(lines, row, -1)
+    opens_block = (
+        below is not None
+        and len(_indent(lines[below])) > len(indent)
+        and (
+            above is None
+            or len(_indent(lines[above])) <= len(indent)
+            or lines[above].rstrip().endswith(":")
+            or _CONTINUATION_KEYWORDS.match(stripped) is not None  # `except`, `else` follow a deeper block
+        )
+    )
+    if (stripped.endswith(":") or opens_block) and not stripped.startswith("#"):
+        # A broken header: a header that fits its body and the clauses after it.
+        keyword = _FIRST_WORD.match(stripped).group(1)  # type: ignore[union-attr]
+        replacement = _HEADERS.get(keyword) or _header_before_clause(lines, row)
+        if indent + replacement == line:
+            replacement = "if True:"  # a clause without its statement (`except` without `try`)
         lines[row] = indent + replacement
     else:
-        lines[row] = indent + "pass" if stripped else ""
+        # Blank: always valid where a statement or a continuation line was; a
+        # block left empty gets its `pass` from the "expected an indented block" repair.
+        lines[row] = ""
     if lines[row] == line:
         # Nothing changed: drop the line entirely to make progress.
         lines[row] = ""
@@ -243,6 +550,84 @@ def _neutralise(lines: list[str], row: int, dropped: set[int]) -> bool:
             return False
     dropped.add(row)
     return True
+
+
+def _header_before_clause(lines: list[str], row: int) -> str:
+    """``try:`` when the block is followed by ``except``/``finally`` at its level, else ``if True:``."""
+    width = len(_indent(lines[row]))
+    for below in range(row + 1, len(lines)):
+        text = lines[below]
+        if not text.strip() or text.lstrip().startswith("#") or len(_indent(text)) > width:
+            continue
+        if len(_indent(text)) == width and re.match(r"(except|finally)\b", text.lstrip()):
+            return "try:"
+        break
+    return "if True:"
+
+
+_FSTRING_PREFIX = re.compile(r"(?<![\w])(?:[fF][rR]?|[rR][fF])(?=[\"'])")
+_STRING_PREFIX_LETTERS = frozenset("rRbBuUfF")
+
+
+def _blank_fstrings(line: str) -> str:
+    """Replace every f-string of ``line`` by a plain string of spaces of the same length.
+
+    Before Python 3.12 an f-string cannot reuse its quotes inside ``{...}``
+    (``f"{d["key"]}"``); blanking it keeps the rest of the line - and its
+    columns - for the parser.  What the f-string interpolates is lost.
+    """
+    position = 0
+    while True:
+        match = _FSTRING_PREFIX.search(line, position)
+        if match is None:
+            return line
+        end = _fstring_end(line, match.end())
+        if end is None:
+            return line
+        start = match.start()
+        line = line[:start] + '"' + " " * (end - start - 2) + '"' + line[end:]
+        position = end
+
+
+def _fstring_end(line: str, quote_at: int) -> int | None:
+    """Column after the f-string whose quote starts at ``quote_at``, PEP 701 nesting allowed."""
+    quote = line[quote_at] * 3 if line.startswith(line[quote_at] * 3, quote_at) else line[quote_at]
+    column = quote_at + len(quote)
+    depth = 0
+    while column < len(line):
+        char = line[column]
+        if depth == 0:
+            if line.startswith(quote, column):
+                return column + len(quote)
+            if char == "\\":
+                column += 2
+                continue
+            if line.startswith("{{", column):
+                column += 2
+                continue
+            if char == "{":
+                depth = 1
+            column += 1
+            continue
+        if char in "\"'":
+            prefix_start = column
+            while prefix_start > 0 and line[prefix_start - 1] in _STRING_PREFIX_LETTERS:
+                prefix_start -= 1
+            if "f" in line[prefix_start:column].lower():
+                end = _fstring_end(line, column)
+            else:
+                inner = char * 3 if line.startswith(char * 3, column) else char
+                end = _string_end(line, column + len(inner), inner)
+            if end is None:
+                return None
+            column = end
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        column += 1
+    return None
 
 
 def _indent(line: str) -> str:
