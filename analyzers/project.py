@@ -202,8 +202,8 @@ class Project:
         self.index.add(model.decl)
         return module
 
-    def _load_imports(self, module: _Module, depth: int = 2) -> None:
-        """Load the project modules a module imports, so calls can be followed into them."""
+    def _load_imports(self, module: _Module, depth: int = 64) -> None:
+        """Load the project modules a module imports (transitively), so calls can be followed into them."""
         pending = [(module, depth)]
         while pending:
             current, remaining = pending.pop()

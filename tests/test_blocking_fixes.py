@@ -196,14 +196,11 @@ def test_a_multi_line_call_without_comments_still_compiles(engine):
     """
     text = fixed(engine, source)
     compile(text, "<fixed>", "exec")
-    assert text.splitlines()[4].startswith("    await asyncio.to_thread(requests.post, ")
+    # The arguments keep their own lines; no trailing space after the function.
+    assert text.splitlines()[4] == "    await asyncio.to_thread(requests.post,"
+    assert text.splitlines()[5] == "        url,"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="blocking_call._arguments_text strips the argument text, so a comment before the closing "
-    "parenthesis swallows it: `await asyncio.sleep(1.5  # long)` (see the report)",
-)
 def test_a_multi_line_call_with_comments_gives_code_that_compiles(engine):
     source = """\
         import time
@@ -218,11 +215,6 @@ def test_a_multi_line_call_with_comments_gives_code_that_compiles(engine):
     assert "# long enough" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="blocking_call._arguments_text strips the arguments' surrounding line breaks, moving the "
-    "closing parenthesis (see the report)",
-)
 def test_a_multi_line_call_keeps_its_layout_and_comments(engine):
     source = """\
         import asyncio

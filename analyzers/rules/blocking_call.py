@@ -291,7 +291,7 @@ def _to_thread_fix(ctx: RuleContext, call: ast.Call) -> Fix | None:
     asyncio_name, import_edit = ensure_import(ctx.model, "asyncio")
     function_text = ctx.source_of(call.func)
     arguments = _arguments_text(ctx, call)
-    inner = f"{asyncio_name}.to_thread({function_text}{', ' + arguments if arguments else ''})"
+    inner = f"{asyncio_name}.to_thread({_join_arguments(function_text, arguments)})"
     return make_fix(
         f"Run `{function_text}` in a worker thread with `{asyncio_name}.to_thread`",
         [replacement(ctx.span(call), awaited(ctx.model, call, inner)), import_edit],
@@ -309,9 +309,22 @@ def _arguments_text(ctx: RuleContext, call: ast.Call) -> str:
     text = _slice(lines, func_span.end.line, func_span.end.column, call_span.end.line, call_span.end.column)
     text = text.strip()
     # text is "( ... )" possibly with whitespace before "(": drop the outer parentheses
-    if text.startswith("(") and text.endswith(")"):
-        return text[1:-1].strip().rstrip(",").strip() if "\n" not in text else text[1:-1].strip()
-    return ", ".join(ast.unparse(a) for a in [*call.args, *call.keywords])
+    if not (text.startswith("(") and text.endswith(")")):
+        return ", ".join(ast.unparse(a) for a in [*call.args, *call.keywords])
+    inner = text[1:-1]
+    if "\n" not in inner:
+        return inner.strip().rstrip(",").strip()
+    # Several lines: keep them verbatim, so comments stay where they are and the
+    # closing parenthesis keeps its own line.
+    return inner
+
+
+def _join_arguments(first: str, arguments: str) -> str:
+    """``first`` followed by the call's own arguments (as ``_arguments_text`` gives them)."""
+    if not arguments:
+        return first
+    separator = "," if arguments.startswith("\n") else ", "
+    return f"{first}{separator}{arguments}"
 
 
 def _slice(lines: list[str], line: int, col: int, end_line: int, end_col: int) -> str:
