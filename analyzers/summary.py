@@ -636,7 +636,9 @@ class ProjectFacts:
         if not facts.refined and self.refine is not None:
             self.refine(facts)
         direct: list[Site] = getattr(facts, attribute)
-        result: list[Site] | None = [direct[0]] if direct else None
+        # The call that runs first: of `conn.execute(...).fetchall()`, `execute`.
+        first = min(direct, key=lambda site: (site.span.start, site.span.end)) if direct else None
+        result: list[Site] | None = [first] if first is not None else None
         if result is None and attribute == "blocking":
             for call in facts.library_calls:
                 entry = self.extra_blocking(call.target)

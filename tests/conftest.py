@@ -10,14 +10,20 @@ tests.  Tests that need a project of their own build a ``Project`` directly.
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from asyncsense.analyzers.diagnostics import Diagnostic
-from asyncsense.analyzers.project import FileResult, Project
+# Library summaries (libraries.py) go to a throw-away directory, not ~/.cache:
+# the tests stay hermetic, and the language-server subprocesses inherit it.
+os.environ.setdefault("ASYNCSENSE_LIBRARY_CACHE", tempfile.mkdtemp(prefix="asyncsense-libraries-"))
+
+from asyncsense.analyzers.diagnostics import Diagnostic  # noqa: E402
+from asyncsense.analyzers.project import FileResult, Project  # noqa: E402
 
 
 @dataclass
