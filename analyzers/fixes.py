@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import weakref
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -39,16 +40,57 @@ def make_fix(title: str, edits: Iterable[Edit | None], safe: bool) -> Fix:
 
 def module_alias(model: ModuleModel, module: str) -> str | None:
     """The name under which ``module`` is imported at module level, if it is."""
-    for name, bindings in model.module_scope.bindings.items():
-        for binding in bindings:
-            if isinstance(binding, ImportBinding) and binding.is_module and binding.target == module:
-                return name
-    return None
+    return _header_of(model).aliases.get(module)
 
 
 def header_end_line(model: ModuleModel) -> int:
     """First line after the docstring and ``from __future__`` imports (1-based)."""
-    line = 1
+    return _header_of(model).end_line
+
+
+def ensure_import(model: ModuleModel, module: str = "asyncio") -> tuple[str, Edit | None]:
+    """(name to use, edit adding ``import module`` or None when already imported)."""
+    alias = module_alias(model, module)
+    if alias is not None:
+        return alias, None
+    return module, insertion(_header_of(model).import_line, 0, f"import {module}\n")
+
+
+def ensure_module_declaration(model: ModuleModel, name: str, declaration: str) -> Edit | None:
+    """Insert ``declaration`` (defining ``name``) after the imports, once per module."""
+    if name in model.module_scope.bindings:
+        return None
+    return insertion(_header_of(model).declaration_line, 0, f"\n{declaration}\n")
+
+
+@dataclass(frozen=True)
+class _Header:
+    """Where a module's imports are, computed once per model: a file with thousands
+    of findings asks for every one of them, and each scan is as long as the module."""
+
+    aliases: dict[str, str]  # module -> the first name it is imported under at module level
+    end_line: int  # after the docstring and the `from __future__` imports
+    import_line: int  # where a new `import` goes: before the first import after end_line
+    declaration_line: int  # where a module-level declaration goes: after the imports
+
+
+_HEADERS: weakref.WeakKeyDictionary[ModuleModel, _Header] = weakref.WeakKeyDictionary()
+
+
+def _header_of(model: ModuleModel) -> _Header:
+    header = _HEADERS.get(model)
+    if header is None:
+        header = _HEADERS[model] = _scan_header(model)
+    return header
+
+
+def _scan_header(model: ModuleModel) -> _Header:
+    aliases: dict[str, str] = {}
+    for name, bindings in model.module_scope.bindings.items():
+        for binding in bindings:
+            if isinstance(binding, ImportBinding) and binding.is_module:
+                aliases.setdefault(binding.target, name)
+    end_line = 1
     for statement in model.tree.body:
         is_docstring = (
             statement is model.tree.body[0]
@@ -58,37 +100,22 @@ def header_end_line(model: ModuleModel) -> int:
         )
         is_future = isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
         if is_docstring or is_future:
-            line = (statement.end_lineno or statement.lineno) + 1
+            end_line = (statement.end_lineno or statement.lineno) + 1
             continue
         break
-    return line
-
-
-def ensure_import(model: ModuleModel, module: str = "asyncio") -> tuple[str, Edit | None]:
-    """(name to use, edit adding ``import module`` or None when already imported)."""
-    alias = module_alias(model, module)
-    if alias is not None:
-        return alias, None
-    line = header_end_line(model)
+    import_line = end_line
     for statement in model.tree.body:
-        if isinstance(statement, (ast.Import, ast.ImportFrom)) and statement.lineno >= line:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)) and statement.lineno >= end_line:
             if not (isinstance(statement, ast.ImportFrom) and statement.module == "__future__"):
-                line = statement.lineno
+                import_line = statement.lineno
                 break
-    return module, insertion(line, 0, f"import {module}\n")
-
-
-def ensure_module_declaration(model: ModuleModel, name: str, declaration: str) -> Edit | None:
-    """Insert ``declaration`` (defining ``name``) after the imports, once per module."""
-    if name in model.module_scope.bindings:
-        return None
-    line = header_end_line(model)
+    declaration_line = end_line
     for statement in model.tree.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            line = max(line, (statement.end_lineno or statement.lineno) + 1)
-        elif statement.lineno > line:
+            declaration_line = max(declaration_line, (statement.end_lineno or statement.lineno) + 1)
+        elif statement.lineno > declaration_line:
             break
-    return insertion(line, 0, f"\n{declaration}\n")
+    return _Header(aliases, end_line, import_line, declaration_line)
 
 
 def needs_parentheses(model: ModuleModel, node: ast.expr) -> bool:

@@ -126,7 +126,7 @@ def parse_module(text: str, filename: str = "<unknown>") -> ParsedModule:
     try:
         tree = ast.parse(normalised, filename=filename, type_comments=False)
         return ParsedModule(tree, text, index)
-    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes
+    except _PARSER_FAILURES as exc:
         first_error = _describe(exc)
     lines = list(index.lines)
     body: list[ast.stmt] = []
@@ -140,9 +140,17 @@ def parse_module(text: str, filename: str = "<unknown>") -> ParsedModule:
     return ParsedModule(tree, text, index, skipped, first_error)
 
 
+# What ast.parse raises for text it cannot turn into a tree: SyntaxError; ValueError
+# for null bytes and lone surrogates; RecursionError and MemoryError for code nested
+# too deeply for CPython's parser (`-` * 50_000 + `1`, a thousand nested tuples).
+_PARSER_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, SyntaxError):
         return f"line {exc.lineno}: {exc.msg}"
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return "code nested too deeply for the parser"
     return str(exc)
 
 
@@ -294,10 +302,12 @@ def _parse_chunk(lines: list[str], first_line: int) -> tuple[list[ast.stmt], set
     """Parse one chunk, repairing lines until it parses; returns statements and dropped lines."""
     dropped: set[int] = set()
     blanked_nulls: set[int] = set()
-    lines = list(lines)
+    original, lines = lines, list(lines)
     for _ in range(_MAX_REPAIRS_PER_CHUNK):
         try:
             tree = ast.parse("\n".join(lines))
+        except (RecursionError, MemoryError):
+            break  # too deep for the parser, and it does not say where: skip the chunk
         except (SyntaxError, ValueError) as exc:
             if "null bytes" in str(exc):
                 # Python refuses the whole file; we blank the null bytes and
@@ -314,9 +324,28 @@ def _parse_chunk(lines: list[str], first_line: int) -> tuple[list[ast.stmt], set
             if not _repair(lines, lineno - 1, exc, dropped):
                 break
             continue
+        _keep_inside_text(tree, original, lines)
         ast.increment_lineno(tree, first_line)
         return tree.body, dropped | blanked_nulls
     return [], set(range(len(lines)))
+
+
+def _keep_inside_text(tree: ast.AST, original: list[str], rewritten: list[str]) -> None:
+    """Clamp node columns on rewritten lines to the user's line: the ``pass`` given to a
+    header without a body, the ``except Exception:`` standing for a broken clause are
+    not in the file, and a diagnostic or a fix must never point past its line's end."""
+    limits = {
+        row + 1: len(before.encode("utf-8", "surrogatepass"))
+        for row, (before, after) in enumerate(zip(original, rewritten))
+        if before != after
+    }
+    if not limits:
+        return
+    for node in ast.walk(tree):
+        for line_field, column_field in (("lineno", "col_offset"), ("end_lineno", "end_col_offset")):
+            limit = limits.get(getattr(node, line_field, None))
+            if limit is not None and getattr(node, column_field) > limit:
+                setattr(node, column_field, limit)
 
 
 _TYPE_PARAMS = re.compile(r"^(\s*(?:async\s+)?(?:def|class)\s+\w+\s*)(\[)")

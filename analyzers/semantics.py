@@ -190,8 +190,46 @@ def _in_header(node: ast.AST, scope_node: ast.AST, model: ModuleModel) -> bool:
     child = node
     while model.parents.get(child) is not scope_node:
         child = model.parents[child]
-    body = scope_node.body
-    return child not in body
+    # The only statements directly under a def or class are its body; the header
+    # holds expressions and arguments.  (Not `child in body`: that is linear, and
+    # quadratic over a body of thousands of statements.)
+    return not isinstance(child, ast.stmt)
+
+
+# Code nested deeper than this (1,000 lambdas, an `a + b + ...` of thousands of
+# terms, a chain of 500 `elif`s) would exceed Python's recursion limit in the
+# recursive walks of the model, the summaries and the rules.  The statements that
+# hold it are left out, like unparsable code, and the module is "analysed in part".
+MAX_TREE_DEPTH = 150
+
+
+def _drop_deep_statements(model: ModuleModel, too_deep: list[ast.AST]) -> None:
+    """Remove the innermost statement around each node of ``too_deep`` (a body left
+    empty gets a ``pass`` where the statement began); their lines count as skipped."""
+    parents = model.parents
+    dropped: set[int] = set()
+    for node in too_deep:
+        statement = node
+        while not isinstance(statement, ast.stmt) and statement in parents:
+            statement = parents[statement]
+        if not isinstance(statement, ast.stmt) or id(statement) in dropped:
+            continue
+        dropped.add(id(statement))
+        for _, value in ast.iter_fields(parents[statement]):
+            if isinstance(value, list) and any(item is statement for item in value):
+                value[:] = [item for item in value if item is not statement]
+                if not value:
+                    value.append(
+                        ast.Pass(
+                            lineno=statement.lineno,
+                            col_offset=statement.col_offset,
+                            end_lineno=statement.lineno,
+                            end_col_offset=statement.col_offset,
+                        )
+                    )
+                break
+        end = statement.end_lineno or statement.lineno
+        model.parsed.skipped_lines.update(range(statement.lineno, end + 1))
 
 
 class _Builder(ast.NodeVisitor):
@@ -207,24 +245,38 @@ class _Builder(ast.NodeVisitor):
         self.visit(self.model.tree)
 
     def _set_parents(self, tree: ast.AST) -> None:
+        too_deep = self._link_parents(tree)
+        if too_deep:
+            _drop_deep_statements(self.model, too_deep)
+            self.parents.clear()
+            self._link_parents(tree)
+
+    def _link_parents(self, tree: ast.AST) -> list[ast.AST]:
+        """Record every node's parent; returns the nodes at ``MAX_TREE_DEPTH`` (not entered)."""
         # ast.iter_child_nodes is a generator over iter_fields: this inlined
         # loop is about twice as fast, and it runs on every node of every file.
         parents = self.parents
         node_type = ast.AST
-        stack = [tree]
+        too_deep: list[ast.AST] = []
+        stack = [(tree, 0)]
         pop, push = stack.pop, stack.append
         while stack:
-            node = pop()
+            node, depth = pop()
+            if depth == MAX_TREE_DEPTH:
+                too_deep.append(node)
+                continue
+            depth += 1
             for name in node._fields:
                 value = getattr(node, name, None)
                 if isinstance(value, list):
                     for item in value:
                         if isinstance(item, node_type):
                             parents[item] = node
-                            push(item)
+                            push((item, depth))
                 elif isinstance(value, node_type):
                     parents[value] = node
-                    push(value)
+                    push((value, depth))
+        return too_deep
 
     # -- scopes -------------------------------------------------------------
     def _enter(self, node: ast.AST, name: str, kind: str, is_async: bool = False) -> Scope:
