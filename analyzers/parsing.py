@@ -234,6 +234,9 @@ class _LineStates:
     open_string: tuple[int, int] | None = None  # a triple-quoted string open at the end
 
 
+_SCAN_STOP = re.compile(r"[#()\[\]{}\"'\\]")
+
+
 def _scan(lines: list[str], ignored: set[tuple[int, int]] | frozenset = frozenset()) -> _LineStates:
     states = _LineStates()
     brackets: list[int] = []  # rows of the open brackets, innermost last
@@ -257,6 +260,12 @@ def _scan(lines: list[str], ignored: set[tuple[int, int]] | frozenset = frozense
                     break
                 column, quote, opener = end, None, None
                 continue
+            # Jump to the next character that matters (in C: a long line or deep
+            # indentation costs nothing here, and recovery scans once per repair).
+            found = _SCAN_STOP.search(line, column)
+            if found is None:
+                break
+            column = found.start()
             char = line[column]
             if char == "#":
                 break
@@ -288,14 +297,14 @@ def _scan(lines: list[str], ignored: set[tuple[int, int]] | frozenset = frozense
 
 def _string_end(line: str, column: int, quote: str) -> int | None:
     """Column just after the closing ``quote`` at or after ``column`` (None: not on this line)."""
-    while column < len(line):
-        if line[column] == "\\":
-            column += 2
-            continue
-        if line.startswith(quote, column):
-            return column + len(quote)
-        column += 1
-    return None
+    while True:
+        end = line.find(quote, column)
+        if end == -1:
+            return None
+        escape = line.find("\\", column, end)
+        if escape == -1:
+            return end + len(quote)
+        column = escape + 2  # the escaped character cannot close the string
 
 
 def _parse_chunk(lines: list[str], first_line: int) -> tuple[list[ast.stmt], set[int]]:
