@@ -36,6 +36,7 @@ from .inference import JediInference, detect_python
 from .libraries import LibraryFollower
 from .notebooks import is_notebook, notebook_source
 from .parsing import decode_source, parse_module
+from .reparse import BufferParser
 from .rules import RULES, RuleContext
 from .semantics import ModuleModel, Resolver
 from .summary import FunctionFacts, ModuleFacts, ProjectFacts, refine, summarise
@@ -104,6 +105,7 @@ class Project:
         self._by_name: dict[str, str] = {}  # module name -> path
         self._overrides: dict[str, str] = dict(overrides or {})  # path -> editor text
         self._adopted_facts: list[ModuleFacts] = []
+        self._buffer_parsers: dict[str, BufferParser] = {}
         self._inference: JediInference | None = None
         self._source_roots: set[Path] = {self.root, self.root / "src"}
         self._stale_facts: set[str] = set()
@@ -152,6 +154,7 @@ class Project:
     def drop_source(self, path: Path | str) -> None:
         key = str(Path(path).resolve())
         self._overrides.pop(key, None)
+        self._buffer_parsers.pop(key, None)
         self._invalidate(key)
 
     def _invalidate(self, key: str) -> None:
@@ -192,7 +195,11 @@ class Project:
         if notebook is not None:
             text = notebook.text
         name, is_package = self.module_name_for(resolved)
-        parsed = parse_module(text, key)
+        if key in self._overrides:
+            # An editor buffer: re-parse only the top-level blocks the edit touched.
+            parsed = self._buffer_parsers.setdefault(key, BufferParser()).parse(text, key)
+        else:
+            parsed = parse_module(text, key)
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
         model = ModuleModel(parsed, key, name, is_package, self.catalog, digest)
         model.notebook = notebook

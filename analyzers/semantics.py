@@ -244,6 +244,30 @@ class _Builder(ast.NodeVisitor):
         self._set_parents(self.model.tree)
         self.visit(self.model.tree)
 
+    # ast.NodeVisitor looks the method up by name on every node and walks the
+    # fields through generators; this walk runs on every node of every file (and
+    # on every keystroke in the editor), so dispatch is cached per node type.
+    _dispatch: dict[type, object] = {}
+
+    def visit(self, node: ast.AST) -> None:
+        kind = node.__class__
+        method = self._dispatch.get(kind)
+        if method is None:
+            method = getattr(type(self), f"visit_{kind.__name__}", _Builder.generic_visit)
+            self._dispatch[kind] = method
+        method(self, node)  # type: ignore[operator]
+
+    def generic_visit(self, node: ast.AST) -> None:
+        node_type = ast.AST
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        self.visit(item)
+            elif isinstance(value, node_type):
+                self.visit(value)
+
     def _set_parents(self, tree: ast.AST) -> None:
         too_deep = self._link_parents(tree)
         if too_deep:
