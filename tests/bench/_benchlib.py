@@ -246,6 +246,32 @@ def git_describe() -> str:
     return f"commit {head or '?'}{'+dirty' if dirty else ''}"
 
 
+def ensure_snapshot(ref: str = "HEAD") -> str:
+    """Install asyncsense as committed at `ref` into its own venv; returns its python.
+
+    The dev install is editable, and its on-disk cache is salted with the
+    mtimes of asyncsense's own files: in a work tree others are editing, the
+    cache is invalidated under the benchmark's feet.  A snapshot (`git archive`,
+    a plain non-editable install under .bench-cache/) is stable.
+    """
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    venv_dir = CACHE / f"asyncsense-{commit}-venv"
+    py = venv_dir / "bin" / "python"
+    if py.exists() and subprocess.run([str(py), "-c", "import asyncsense"], capture_output=True).returncode == 0:
+        return str(py)
+    src = CACHE / f"asyncsense-{commit}-src"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    print(f"snapshot of asyncsense {commit} -> {venv_dir.relative_to(REPO)} ...", flush=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(src)], check=True)
+    return str(py)
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     s = sorted(values)

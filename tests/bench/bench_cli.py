@@ -287,6 +287,8 @@ class Bench:
         self.rows: list[Row] = []
         self.load_start = tuple(round(x, 2) for x in os.getloadavg())
         self.commit = bl.git_describe()
+        if args.snapshot:
+            self.commit = f"snapshot of {args.snapshot} ({Path(args.python).parents[1].name})"
         self.work = bl.CACHE / "work"
         self.work.mkdir(parents=True, exist_ok=True)
 
@@ -543,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool and mode (median reported)")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma list of {ALL_TOOLS}")
     ap.add_argument("--python", default=bl.default_python(), help="interpreter that runs asyncsense")
+    ap.add_argument("--snapshot", nargs="?", const="HEAD", metavar="REF",
+                    help="run asyncsense from a non-editable install of REF (default HEAD) in .bench-cache/,"
+                    " so that edits to the work tree neither change nor invalidate what is measured")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before one run is killed")
     ap.add_argument("--max-repeat-seconds", type=float, default=300,
                     help="stop repeating a tool/mode once one run took longer than this")
@@ -570,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     competitors = [t for t in tools if t != "asyncsense"]
     skipped = bl.ensure_tools_venv(competitors, install=not args.no_install) if competitors else {}
 
+    if args.snapshot:
+        args.python = bl.ensure_snapshot(args.snapshot)
     cli = bl.probe_asyncsense(args.python)
     bench = Bench(args, tree, name, lines, files)
     print(f"benchmarking {name}: {files:,} files, {lines:,} lines; tools {tools}", file=sys.stderr)

@@ -604,6 +604,8 @@ def render(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--python", default=bl.default_python(), help="interpreter that runs `-m asyncsense server`")
+    ap.add_argument("--snapshot", nargs="?", const="HEAD", metavar="REF",
+                    help="run the server from a non-editable install of REF (default HEAD) in .bench-cache/")
     ap.add_argument("--edits", type=int, default=200, help="single-line edits to time")
     ap.add_argument("--soak", action="store_true", help="memory soak: 1,000 edits, RSS every 100")
     ap.add_argument("--lines", type=int, default=2000, help="lines in the generated module")
@@ -620,8 +622,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_module:
         Path(args.write_module).write_text(generate_module(args.lines).text)
         return 0
+    if args.snapshot:
+        args.python = bl.ensure_snapshot(args.snapshot)
     result = asyncio.run(run(args))
     result["soak"] = args.soak
+    if args.snapshot:
+        result["commit"] = f"snapshot of {args.snapshot} ({Path(args.python).parents[1].name})"
     print(render(result))
     bl.RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
