@@ -611,6 +611,15 @@ def _declare_class(model: ModuleModel, resolver: Resolver, scope: Scope, node: a
             type_name, _ = resolver.annotation_type(statement.annotation, outer)
             if type_name:
                 decl.attributes[statement.target.id] = type_name
+        elif (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            # `TABLE = {...}` / `PATTERN = re.compile(...)` in a class body: typed by its value.
+            value = resolver.value_of(statement.value, outer, depth=3)
+            if value.kind == "instance":
+                decl.attributes.setdefault(statement.targets[0].id, value.name)
     for key, bindings in scope.bindings.items():
         if not key.startswith("self."):
             continue
