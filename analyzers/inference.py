@@ -91,6 +91,19 @@ def _script_with_state(jedi, state, code: str, path: str, project):
         api.InferenceState = original
 
 
+def _callee_name_position(model: ModuleModel, call: ast.Call) -> tuple[int, int] | None:
+    """(line, character column) of the name a call calls: where jedi is asked."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        line = func.end_lineno or func.lineno
+        byte_col = (func.end_col_offset or 0) - len(func.attr.encode("utf-8"))
+    elif isinstance(func, ast.Name):
+        line, byte_col = func.lineno, func.col_offset
+    else:
+        return None
+    return line, model.parsed.index.char_col(line, byte_col)
+
+
 class JediInference:
     def __init__(self, root: Path, index: ProjectIndex, catalog, python: str | None = None) -> None:
         import jedi  # imported here: start-up of the CLI without inference stays fast
@@ -146,15 +159,10 @@ class JediInference:
         self._answers = {k: v for k, v in self._answers.items() if k[0] != path}
 
     def infer_callee(self, model: ModuleModel, call: ast.Call) -> Value | None:
-        func = call.func
-        if isinstance(func, ast.Attribute):
-            line = func.end_lineno or func.lineno
-            byte_col = (func.end_col_offset or 0) - len(func.attr.encode("utf-8"))
-        elif isinstance(func, ast.Name):
-            line, byte_col = func.lineno, func.col_offset
-        else:
+        position = _callee_name_position(model, call)
+        if position is None:
             return None
-        column = model.parsed.index.char_col(line, byte_col)
+        line, column = position
         key = (model.path, model.content_hash, line, column)
         if key in self._answers:
             return self._answers[key]
@@ -242,15 +250,10 @@ class JediInference:
 
     def is_coroutine_function(self, model: ModuleModel, call: ast.Call) -> bool | None:
         """Whether jedi's definition of the callee is an ``async def`` (None: unknown)."""
-        func = call.func
-        if isinstance(func, ast.Attribute):
-            line = func.end_lineno or func.lineno
-            byte_col = (func.end_col_offset or 0) - len(func.attr.encode("utf-8"))
-        elif isinstance(func, ast.Name):
-            line, byte_col = func.lineno, func.col_offset
-        else:
+        position = _callee_name_position(model, call)
+        if position is None:
             return None
-        column = model.parsed.index.char_col(line, byte_col)
+        line, column = position
         try:
             names = self._script(model).infer(line, column)
         except Exception:  # noqa: BLE001
