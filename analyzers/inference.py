@@ -167,6 +167,7 @@ class JediInference:
         if key in self._answers:
             return self._answers[key]
         answer = self._infer(model, line, column)
+        func = call.func
         if isinstance(func, ast.Attribute) and (answer is None or not self._catalog_knows(answer)):
             # jedi names an inherited method after the base defining it
             # (``io._TextIOBase.read`` for a file): the receiver's class may
