@@ -91,8 +91,12 @@ export class ServerUnderTest {
             this.diagnostics.set(p.uri, p.diagnostics);
             this.notify();
         });
-        connection.onNotification('window/logMessage', (p: { message: string }) => this.logMessages.push(p.message));
-        connection.onNotification('window/showMessage', (p: { message: string }) => this.logMessages.push(p.message));
+        connection.onNotification('window/logMessage', (p: { message: string }) => {
+            this.logMessages.push(p.message);
+        });
+        connection.onNotification('window/showMessage', (p: { message: string }) => {
+            this.logMessages.push(p.message);
+        });
         connection.onNotification('$/logTrace', () => undefined);
         connection.onNotification('window/workDoneProgress/cancel', () => undefined);
         connection.listen();

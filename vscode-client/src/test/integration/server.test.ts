@@ -117,10 +117,15 @@ function runScenario(label: string, importStrategy: ImportStrategy): void {
         };
 
         /** The document's asyncsense diagnostics: pulled if the server offers pull, else pushed. */
-        async function diagnosticsFor(uri: string, until: (d: Diagnostic[]) => boolean, what: string): Promise<Diagnostic[]> {
+        async function diagnosticsFor(
+            uri: string,
+            until: (d: Diagnostic[]) => boolean,
+            what: string,
+            timeoutMs = 60_000,
+        ): Promise<Diagnostic[]> {
             const s = srv();
             if (init?.capabilities.diagnosticProvider) {
-                const deadline = Date.now() + 60_000;
+                const deadline = Date.now() + timeoutMs;
                 for (;;) {
                     const report = await s.request<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri } });
                     const items = report.kind === 'full' ? report.items : [];
@@ -130,10 +135,14 @@ function runScenario(label: string, importStrategy: ImportStrategy): void {
                     await new Promise((r) => setTimeout(r, 300));
                 }
             }
-            return s.waitFor(what, () => {
-                const d = s.diagnostics.get(uri);
-                return d && until(d) ? d : undefined;
-            });
+            return s.waitFor(
+                what,
+                () => {
+                    const d = s.diagnostics.get(uri);
+                    return d && until(d) ? d : undefined;
+                },
+                timeoutMs,
+            );
         }
 
         before(async () => {
@@ -215,7 +224,9 @@ function runScenario(label: string, importStrategy: ImportStrategy): void {
         test('Check Workspace (asyncsense.checkWorkspace) reports progress and checks unopened files', async () => {
             const s = srv();
             const token = 'it-check-workspace';
-            s.connection.onProgress(WorkDoneProgress.type, token, (value) => s.progress.push({ token, value }));
+            s.connection.onProgress(WorkDoneProgress.type, token, (value) => {
+                s.progress.push({ token, value });
+            });
             const result = await s.request<{ files?: number; problems?: number }>('workspace/executeCommand', {
                 command: 'asyncsense.checkWorkspace',
                 arguments: [],
@@ -246,6 +257,32 @@ function runScenario(label: string, importStrategy: ImportStrategy): void {
             assert.ok(!diags.some((d) => d.code === 'blocking-call'), `still reported after ignore: ${JSON.stringify(diags)}`);
             assert.equal(s.exitCode, undefined, 'the server is still the same process');
         });
+
+        test(
+            'a notebook (cell URIs as VS Code makes them) gets its diagnostics in the right cell',
+            { todo: 'server: cells whose URI fragment is percent-encoded (VS Code: #W1sZmlsZQ%3D%3D) get no diagnostics' },
+            async () => {
+                const s = srv();
+                const nbPath = path.join(ws.root, 'demo.ipynb');
+                const notebookUri = pathToFileURL(nbPath).href;
+                // VS Code's cell URIs: scheme vscode-notebook-cell, the notebook path, an encoded fragment.
+                const cellUri = (i: number) => `vscode-notebook-cell:${nbPath}#W${String(i)}sZmlsZQ%3D%3D`;
+                const cells = ['import asyncio\nimport time\n', 'async def fetch():\n    time.sleep(2)\n    return 1\n'];
+                await s.connection.sendNotification('notebookDocument/didOpen', {
+                    notebookDocument: {
+                        uri: notebookUri,
+                        notebookType: 'jupyter-notebook',
+                        version: 1,
+                        cells: cells.map((_, i) => ({ kind: 2, document: cellUri(i) })),
+                    },
+                    cellTextDocuments: cells.map((text, i) => ({ uri: cellUri(i), languageId: 'python', version: 1, text })),
+                });
+                const diags = await diagnosticsFor(cellUri(1), (d) => d.some((x) => x.code === 'blocking-call'), 'a blocking-call in the second cell', 15_000);
+                const sleep = diags.find((d) => d.code === 'blocking-call');
+                assert.ok(sleep, `no blocking-call for the cell: ${JSON.stringify(diags)}`);
+                assert.equal(sleep.range.start.line, 1, 'on the cell\'s own line numbers');
+            },
+        );
 
         test('shuts down cleanly', async () => {
             const s = srv();
