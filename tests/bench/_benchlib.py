@@ -109,6 +109,7 @@ class RunResult:
     stderr: str
     timed_out: bool = False
     cpu: float | None = None  # user + system seconds of the whole process tree
+    tree_rss_kib: int | None = None  # peak of the summed RSS of all its processes (sampled)
 
 
     @property
@@ -154,10 +155,16 @@ def run_measured(
         rusage = None
         deadline = None if timeout is None else t0 + timeout
         status = None
+        tree_peak = 0
+        next_sample = t0
         while True:
             pid, status, rusage = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
+            now = time.perf_counter()
+            if now >= next_sample:
+                tree_peak = max(tree_peak, tree_rss_kib(p.pid))
+                next_sample = now + 0.25
             if deadline is not None and time.perf_counter() > deadline:
                 timed_out = True
                 try:
@@ -198,7 +205,39 @@ def run_measured(
         rss = int(rusage.ru_maxrss)  # KiB on Linux
     if cpu is None and rusage is not None:
         cpu = rusage.ru_utime + rusage.ru_stime
-    return RunResult(full if not use_time else cmd, wall, rss, rc, stdout, stderr, timed_out, cpu)
+    # Short runs end between samples: the largest single process is a floor.
+    tree_peak = max(tree_peak, rss or 0)
+    return RunResult(full if not use_time else cmd, wall, rss, rc, stdout, stderr, timed_out, cpu, tree_peak or None)
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (from /proc/<pid>/task/*/children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(k) for k in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Summed VmRSS of a process tree, KiB (0 if gone)."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
 
 
 @dataclass

@@ -91,6 +91,11 @@ class Row:
         return bl.median(vals) if vals else None
 
     @property
+    def tree_rss_mib(self) -> float | None:
+        vals = [r.tree_rss_kib / 1024 for r in self.runs if r.tree_rss_kib]
+        return max(vals) if vals else None
+
+    @property
     def rss_mib(self) -> float | None:
         vals = [r.rss_mib for r in self.runs if r.rss_mib is not None]
         return max(vals) if vals else None
@@ -286,6 +291,7 @@ class Bench:
         self.files = files
         self.rows: list[Row] = []
         self.load_start = tuple(round(x, 2) for x in os.getloadavg())
+        self.started = dt.datetime.now().isoformat(timespec="seconds")
         self.commit = bl.git_describe()
         if args.snapshot:
             self.commit = f"snapshot of {args.snapshot} ({Path(args.python).parents[1].name})"
@@ -382,7 +388,8 @@ class Bench:
             r.error = f"not runnable: {cli.error}"
             self.rows.append(r)
             return
-        if cli.has("--no-cache") or not cli.has("--cache-dir"):
+        modes = set(self.args.modes.split(","))
+        if ("cold" in modes) and (cli.has("--no-cache") or not cli.has("--cache-dir")):
             r = Row("asyncsense", "cold")
             if not cli.has("--no-cache"):
                 r.notes.append("no --no-cache flag: default caching")
@@ -398,15 +405,22 @@ class Bench:
             shutil.rmtree(cache, ignore_errors=True)
 
         cmd = asyncsense_cmd(cli, tree, str(cache), extra)
+        if not modes & {"cache-fill", "warm", "touch"}:
+            return
         r = Row("asyncsense", "cache-fill")
-        self.measure(r, cmd, parse_asyncsense, self.args.repeat, self.tree, before=wipe)
+        # Without "cache-fill" in --modes: one run fills the cache, not reported.
+        self.measure(r, cmd, parse_asyncsense, self.args.repeat if "cache-fill" in modes else 1, self.tree, before=wipe)
+        if "cache-fill" not in modes:
+            self.rows.remove(r)
         if r.error or not r.ok_runs:
             return
         if not cache.exists() or not any(cache.iterdir()):
             r.notes.append("cache dir empty after the run: nothing cached on disk")
+        if "warm" not in modes:
+            return
         r = Row("asyncsense", "warm")
         self.measure(r, cmd, parse_asyncsense, self.args.repeat, self.tree)
-        if not self.args.no_touch:
+        if not self.args.no_touch and "touch" in modes:
             self.touch_modes("asyncsense", lambda t, c: asyncsense_cmd(cli, t, c, extra), parse_asyncsense)
 
     def run_ruff(self) -> None:
@@ -439,7 +453,7 @@ def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
     ref = {r.mode: r.wall for r in bench.rows if r.tool == "asyncsense" and r.wall}
     ref_cold = ref.get("cold") or ref.get("cache-fill")
     ref_cpu = {r.mode: r.cpu for r in bench.rows if r.tool == "asyncsense" and r.cpu}
-    headers = ["tool", "mode", "wall (median)", "fastest", "CPU user+sys", "runs", "× asyncsense", "CPU × asyncsense", "peak RSS", "lines/s", "findings", "notes"]
+    headers = ["tool", "mode", "wall (median)", "fastest", "CPU user+sys", "runs", "× asyncsense", "CPU × asyncsense", "peak RSS", "peak RSS, all processes", "lines/s", "findings", "notes"]
     rows = []
     for r in bench.rows:
         wall = r.wall
@@ -455,6 +469,9 @@ def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
             ratio = cpu_ratio = "1.00"
         lps = "-" if not wall else f"{bench.lines / wall:,.0f}"
         notes = list(r.notes)
+        cpus = [x.cpu for x in r.ok_runs if x.cpu]
+        if len(cpus) > 1 and max(cpus) > 3 * min(cpus):
+            notes.append("runs' CPU: " + ", ".join(f"{c:.2f}" for c in cpus) + " s")
         if r.error:
             notes.append("ERROR: " + r.error.splitlines()[-1][:160])
         if r.tool == "asyncsense" and r.findings is not None:
@@ -466,13 +483,13 @@ def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
                 notes.append("TRACEBACK on stderr")
         rows.append([
             r.tool, r.mode, wall_s, bl.fmt_secs(r.wall_min), bl.fmt_secs(r.cpu), str(len(r.ok_runs)), ratio, cpu_ratio,
-            bl.fmt_mib(r.rss_mib), lps, "-" if r.findings is None else f"{r.findings:,}", "; ".join(dict.fromkeys(notes)),
+            bl.fmt_mib(r.rss_mib), bl.fmt_mib(r.tree_rss_mib), lps, "-" if r.findings is None else f"{r.findings:,}", "; ".join(dict.fromkeys(notes)),
         ])
     for tool, why in skipped.items():
-        rows.append([tool, "-", "-", "-", "-", "0", "-", "-", "-", "-", "-", f"skipped: {why}"])
+        rows.append([tool, "-", "-", "-", "-", "0", "-", "-", "-", "-", "-", "-", f"skipped: {why}"])
     out = [
         f"tree: {bench.tree_name} ({bench.files:,} files, {bench.lines:,} lines) at {bench.tree}",
-        f"date: {dt.datetime.now().isoformat(timespec='seconds')}, {os.cpu_count()} CPUs, repeat {bench.args.repeat}",
+        f"started: {bench.started}, {os.cpu_count()} CPUs, repeat {bench.args.repeat}",
         f"asyncsense: {cli.python} ({'CLI available' if cli.available else 'CLI NOT available: ' + cli.error}),"
         f" {bench.commit}",
         f"load average at start / end: {bench.load_start} / {tuple(round(x, 2) for x in os.getloadavg())}",
@@ -523,6 +540,7 @@ def save_json(bench: Bench, text: str) -> Path:
                 "cpus": [x.cpu for x in r.runs],
                 "timed_out": [x.timed_out for x in r.runs],
                 "rss_mib": [x.rss_mib for x in r.runs],
+                "tree_rss_mib": [x.tree_rss_kib and x.tree_rss_kib / 1024 for x in r.runs],
                 "returncodes": [x.returncode for x in r.runs],
                 "findings": r.findings,
                 "by_rule": r.by_rule,
@@ -554,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--touch-file", help="file (relative to the tree) for the touch modes")
     ap.add_argument("--no-touch", action="store_true", help="skip the touch-mtime / edit-1-file modes")
     ap.add_argument("--cold-only", action="store_true", help="only the cold mode (no cache-fill/warm/touch)")
+    ap.add_argument("--modes", default="cold,cache-fill,warm,touch",
+                    help="asyncsense modes to run, comma list of cold, cache-fill, warm, touch (touch needs warm)")
     ap.add_argument("--no-install", action="store_true", help="do not create/fill the tools venv")
     ap.add_argument("--asyncsense-arg", action="append", help="extra argument for `asyncsense check` (repeatable)")
     args = ap.parse_args(argv)
