@@ -9,6 +9,7 @@ insertions from several fixes are applied once.
 from __future__ import annotations
 
 import ast
+import bisect
 import difflib
 import weakref
 from dataclasses import dataclass
@@ -148,7 +149,7 @@ class Applied:
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> Applied:
     """Apply whole fixes, in order, skipping any that overlaps one already taken."""
     index = LineIndex(text)
-    taken: list[tuple[int, int, str]] = []
+    taken = _TakenEdits()
     applied = skipped = 0
     for fix in fixes:
         ranges = []
@@ -156,21 +157,60 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> Applied:
             start = index.offset(edit.span.start.line, edit.span.start.column)
             end = index.offset(edit.span.end.line, edit.span.end.column)
             ranges.append((start, end, edit.new_text))
-        if any(_conflicts(r, t) for r in ranges for t in taken):
+        if any(taken.conflicts(r) for r in ranges):
             skipped += 1
             continue
         for item in ranges:
-            if item not in taken:  # the same import from two fixes goes in once
-                taken.append(item)
+            taken.add(item)  # the same import from two fixes goes in once
         applied += 1
-    result = text
-    # Back to front; insertions at one point go in the order they were taken,
-    # so the later one is applied first (``import asyncio`` before a
-    # declaration that uses it).
-    ordered = sorted(enumerate(taken), key=lambda item: (item[1][0], item[1][1], item[0]), reverse=True)
-    for _, (start, end, new_text) in ordered:
-        result = result[:start] + new_text + result[end:]
-    return Applied(result, applied, skipped)
+    # Front to back, joined once (a file with thousands of fixes stays linear);
+    # insertions at one point go in the order they were taken (``import asyncio``
+    # before a declaration that uses it).
+    pieces: list[str] = []
+    position = 0
+    for start, end, new_text in taken.in_text_order():
+        pieces.append(text[position:start])
+        pieces.append(new_text)
+        position = max(position, end)
+    pieces.append(text[position:])
+    return Applied("".join(pieces), applied, skipped)
+
+
+class _TakenEdits:
+    """The edits of the fixes taken so far, sorted by position for the overlap checks."""
+
+    def __init__(self) -> None:
+        self._order: list[tuple[int, int, str]] = []  # as taken
+        self._sorted: list[tuple[int, int, str]] = []  # by position
+        self._replacements: list[tuple[int, int, str]] = []  # the non-empty ones, by position
+        self._known: set[tuple[int, int, str]] = set()
+
+    def add(self, item: tuple[int, int, str]) -> None:
+        if item not in self._known:
+            self._known.add(item)
+            self._order.append(item)
+            bisect.insort(self._sorted, item)
+            if item[0] < item[1]:
+                bisect.insort(self._replacements, item)
+
+    def conflicts(self, item: tuple[int, int, str]) -> bool:
+        start, end, _ = item
+        edits = self._sorted
+        # Edits starting inside `item`, or at its start.
+        for position in range(bisect.bisect_left(edits, (start,)), len(edits)):
+            other = edits[position]
+            if other[0] >= end and other[0] != start:
+                break
+            if _conflicts(item, other):
+                return True
+        # Edits starting before it: only the nearest non-empty one can reach into it
+        # (the edits of different fixes never overlap one another).
+        before = bisect.bisect_left(self._replacements, (start,)) - 1
+        return before >= 0 and _conflicts(item, self._replacements[before])
+
+    def in_text_order(self) -> list[tuple[int, int, str]]:
+        taken_at = {item: number for number, item in enumerate(self._order)}
+        return sorted(self._order, key=lambda item: (item[0], item[1], taken_at[item]))
 
 
 def _conflicts(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
