@@ -80,6 +80,10 @@ class Cache:
     def put(self, kind: str, key: str, value: Any) -> None:
         directory = self.root / kind / key[:2]
         try:
+            if not self.root.exists():
+                self.root.mkdir(parents=True)
+                # Like .ruff_cache: the cache ignores itself, so it never shows in git.
+                (self.root / ".gitignore").write_text("# Created by asyncsense\n*\n")
             directory.mkdir(parents=True, exist_ok=True)
             temporary = directory / f".{key}.{os.getpid()}"
             with open(temporary, "wb") as handle:
