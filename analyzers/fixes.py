@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import bisect
 import difflib
+import re
 import weakref
 from dataclasses import dataclass
 from typing import Iterable
@@ -64,6 +65,21 @@ def ensure_module_declaration(model: ModuleModel, name: str, declaration: str) -
     return insertion(_header_of(model).declaration_line, 0, f"\n{declaration}\n")
 
 
+# PEP 263: an encoding declaration counts on line 1 or 2 only; pushed further
+# down by an inserted import, it is ignored and a non-UTF-8 file no longer decodes.
+_CODING_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+
+
+def _after_magic_comments(lines: list[str]) -> int:
+    """The first line after a shebang and an encoding declaration (1-based)."""
+    first_is_comment = bool(lines) and (not lines[0].strip() or lines[0].lstrip().startswith("#"))
+    if len(lines) > 1 and first_is_comment and _CODING_COOKIE.match(lines[1]):
+        return 3
+    if lines and (lines[0].startswith("#!") or _CODING_COOKIE.match(lines[0])):
+        return 2
+    return 1
+
+
 @dataclass(frozen=True)
 class _Header:
     """Where a module's imports are, computed once per model: a file with thousands
@@ -91,7 +107,7 @@ def _scan_header(model: ModuleModel) -> _Header:
         for binding in bindings:
             if isinstance(binding, ImportBinding) and binding.is_module:
                 aliases.setdefault(binding.target, name)
-    end_line = 1
+    end_line = _after_magic_comments(model.lines)
     for statement in model.tree.body:
         is_docstring = (
             statement is model.tree.body[0]

@@ -116,11 +116,6 @@ def test_an_existing_asyncio_import_and_its_alias_are_used(engine):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixes.ensure_import inserts `import asyncio` at line 1 of a module without imports, "
-    "above its shebang (see the report); fixes.py is not ours to edit",
-)
 def test_the_import_stays_below_a_shebang_and_an_encoding_line(engine):
     source = "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nasync def f():\n    time.sleep(1)\n"
     assert fixed(engine, source).startswith("#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n")
