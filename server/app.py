@@ -40,6 +40,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -362,7 +363,8 @@ class Session:
         for number, cell in enumerate(notebook.cells, start=1):
             if cell.kind != types.NotebookCellKind.Code:
                 continue
-            cell_document = workspace.text_documents.get(cell.document)
+            # pygls keys documents by the unquoted uri; VS Code quotes cell fragments (`%3D`).
+            cell_document = workspace.text_documents.get(unquote(cell.document))
             if cell_document is None or (cell_document.language_id or "python") != "python":
                 continue
             sources.append((number, cell_document.source))

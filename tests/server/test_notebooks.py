@@ -25,9 +25,9 @@ CELLS = [
 ]
 
 
-def open_notebook(client: Client, name: str) -> tuple[str, list[str]]:
+def open_notebook(client: Client, name: str, fragment: str = "cell{i}") -> tuple[str, list[str]]:
     notebook_uri = (client.root / name).as_uri()
-    cell_uris = [f"vscode-notebook-cell:{client.root / name}#cell{i}" for i in range(len(CELLS))]
+    cell_uris = [f"vscode-notebook-cell:{client.root / name}#{fragment.format(i=i)}" for i in range(len(CELLS))]
     client.lsp.notebook_document_did_open(
         types.DidOpenNotebookDocumentParams(
             notebook_document=types.NotebookDocument(
@@ -57,6 +57,13 @@ async def test_cells_analysed_as_one_module(client: Client):
     # the notebook rule of nested-asyncio-run: IPython already runs a loop
     assert by_code["nested-asyncio-run"].range.start == types.Position(3, 0)
     assert await client.diagnostics(cells[0]) == []
+
+
+async def test_cells_with_the_quoted_fragments_vscode_sends(client: Client):
+    # VS Code's cell uris end in base64 with `=` quoted: `#W1sZmlsZQ%3D%3D`.
+    _, cells = open_notebook(client, "quoted.ipynb", fragment="W{i}sZmlsZQ%3D%3D")
+    found = await client.diagnostics(cells[2], lambda d: len(d) >= 2)
+    assert {str(d.code) for d in found} == {"blocking-call", "nested-asyncio-run"}
 
 
 async def test_cell_edit_and_quick_fix(client: Client):
