@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +127,8 @@ class _Walker:
         patterns = [*config.exclude, *config.extend_exclude]
         self.exclude = _Ignore(root, patterns) if patterns else None
         self._gitignores: dict[str, _Ignore | None] = {}
+        # (path, message): directories that could not be listed, files that are none
+        self.errors: list[tuple[str, str]] = []
 
     def _gitignore(self, directory: str) -> _Ignore | None:
         if directory not in self._gitignores:
@@ -182,7 +186,8 @@ class _Walker:
                 ignores = [*ignores, own]
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            self.errors.append((directory, f"could not read directory: {_reason(exc)}"))
             return
         for entry in entries:
             path = entry.path
@@ -199,7 +204,13 @@ class _Walker:
                 # to a directory named *.py is no source file either.
                 if entry.is_symlink() and os.path.isdir(path):
                     continue
-                if not self.is_excluded(path, entry.name, False, ignores, top, exclude):
+                if self.is_excluded(path, entry.name, False, ignores, top, exclude):
+                    continue
+                # A regular file needs no system call here (the directory entry says so).
+                problem = None if _is_regular(entry) else not_a_source_file(path)
+                if problem is not None:
+                    self.errors.append((path, problem))
+                else:
                     out.append(Path(path))
 
 
@@ -221,6 +232,10 @@ def discover(
         if path.is_dir():
             walker.walk(path, found)
         elif path.exists() or path.is_symlink():
+            problem = not_a_source_file(str(path))
+            if problem is not None:
+                result.errors.append((str(raw), problem))
+                continue
             found.append(path)  # named explicitly: always analysed
         else:
             result.errors.append((str(raw), "No such file or directory"))
@@ -229,5 +244,44 @@ def discover(
             if file not in seen:
                 seen.add(file)
                 result.files.append(file)
+    result.errors.extend(walker.errors)
     result.files.sort()
     return result
+
+
+def _is_regular(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def not_a_source_file(path: str) -> str | None:
+    """Why ``path`` cannot be read as a source file, or None.
+
+    Opening a named pipe blocks until something writes to it (``check .`` would
+    hang), and a symlink loop is no broken link: both are reported here.  A
+    missing file or a broken link is left to the reader, which says so.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "could not read file: symbolic link loop"
+        return None
+    for test, kind in _SPECIAL_FILES:
+        if test(mode):
+            return f"could not read file: not a regular file ({kind})"
+    return None
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)
