@@ -337,10 +337,13 @@ def _emit(
 def _fix(project: Any, by_path: dict[str, list[Diagnostic]], config: Config, sources: _Sources, args: Any, reporter: _Reporter) -> int:
     """Apply the fixes (several passes while fixes apply), re-checking what changed; returns the count fixed."""
     fixed = 0
+    unwritable: set[str] = set()  # reported once, not tried again in the next passes
     for passes in range(1, MAX_FIX_PASSES + 1):
         plan = _plan_fixes([d for ds in by_path.values() for d in ds], args.unsafe_fixes)
         changed: list[str] = []
         for path, fixes in sorted(plan.items()):
+            if path in unwritable:
+                continue
             try:
                 source = read_source(Path(path))
                 new_text, applied = apply_fixes_to_text(source.text, fixes)
@@ -349,6 +352,7 @@ def _fix(project: Any, by_path: dict[str, list[Diagnostic]], config: Config, sou
                     changed.append(path)
                     fixed += applied
             except OSError as exc:
+                unwritable.add(path)
                 reporter.error(path, f"could not write fixes: {exc.strerror or exc}")
         if not changed:
             break
