@@ -46,6 +46,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from . import pygls_fixes
 from .. import __version__
 from ..analyzers.fixes import apply_fixes
 from ..analyzers.suppression import suppression_text_edit
@@ -834,6 +835,7 @@ class AsyncsenseServer(LanguageServer):
 
 
 def create_server() -> AsyncsenseServer:
+    pygls_fixes.install()
     server = AsyncsenseServer()
     session = server.session
 
