@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from .catalog import Catalog
 from .index import UNKNOWN, ClassDecl, FunctionDecl, ModuleDecl, ProjectIndex, Value
-from .parsing import ParsedModule
+from .parsing import _PARSER_FAILURES, ParsedModule
 
 if TYPE_CHECKING:
     from .inference import JediInference
@@ -651,6 +651,8 @@ class Resolver:
         self._star_import: bool | None = None
         self._inferred: set[ast.Call] = set()
         self._receiver_memo: dict[tuple[int, str, str], Value | None] = {}
+        # Annotations being resolved: `x: x = 1` (or `a: b` with `b: a`) names itself.
+        self._annotations_in_progress: set[int] = set()
 
     # -- names --------------------------------------------------------------
     def lookup(self, name: str, scope: Scope, depth: int = 6) -> Value:
@@ -707,8 +709,7 @@ class Resolver:
         if isinstance(binding, ParamBinding):
             return self._param_value(binding, scope)
         if isinstance(binding, AnnBinding):
-            type_name, _ = self.annotation_type(binding.annotation, scope)
-            return Value("instance", type_name) if type_name else UNKNOWN
+            return self._annotated_instance(binding.annotation, scope)
         if isinstance(binding, WithBinding):
             value = self.value_of(binding.context, scope, depth - 1)
             return value if value.kind == "instance" else UNKNOWN
@@ -727,8 +728,7 @@ class Resolver:
 
     def _param_value(self, binding: ParamBinding, scope: Scope) -> Value:
         if binding.annotation is not None:
-            type_name, _ = self.annotation_type(binding.annotation, scope.parent or scope)
-            return Value("instance", type_name) if type_name else UNKNOWN
+            return self._annotated_instance(binding.annotation, scope.parent or scope)
         if binding.position == 0 and scope.class_qualname and isinstance(
             binding.scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)
         ):
@@ -744,6 +744,19 @@ class Resolver:
         return UNKNOWN
 
     # -- annotations --------------------------------------------------------
+    def _annotated_instance(self, annotation: ast.expr, scope: Scope) -> Value:
+        """An instance of the type ``annotation`` names; unknown while that very
+        annotation is being resolved (a cycle, which would never end)."""
+        key = id(annotation)
+        if key in self._annotations_in_progress:
+            return UNKNOWN
+        self._annotations_in_progress.add(key)
+        try:
+            type_name, _ = self.annotation_type(annotation, scope)
+        finally:
+            self._annotations_in_progress.discard(key)
+        return Value("instance", type_name) if type_name else UNKNOWN
+
     def annotation_type(self, node: ast.expr | None, scope: Scope) -> tuple[str | None, bool]:
         """(qualified type, is awaitable) of an annotation; Optional[X] and X | None give X."""
         if node is None:
@@ -751,7 +764,7 @@ class Resolver:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
                 parsed = ast.parse(node.value, mode="eval").body
-            except SyntaxError:
+            except _PARSER_FAILURES:  # not only SyntaxError: `x: "\\0"`, `x: "((((...int))))"`
                 return None, False
             return self.annotation_type(parsed, scope)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):

@@ -186,3 +186,24 @@ if __name__ == '__main__':
     print Fetcher().fetch(u'http://example.com')
 """),
 ]
+
+
+# Names defined through themselves: resolution must stop, not recurse forever.
+CYCLIC_INPUTS: list[tuple[str, str]] = [
+    ("annotation naming itself", "x: x = 1\nasync def f():\n    x.run()\n"),
+    ("two annotations naming each other", "a: b = 1\nb: a = 2\nasync def f():\n    a.run(); b.run()\n"),
+    ("string annotation naming itself", "x: 'x' = 1\nasync def f():\n    x.run()\n"),
+    ("string annotation of a string annotation", "x: \"'x'\" = 1\nasync def f():\n    x.run()\n"),
+    ("string annotation with a null byte", "x: '\\0' = 1\nasync def f():\n    x.run()\n"),
+    ("string annotation nested too deeply", "x: '" + "(" * 300 + "int" + ")" * 300 + "' = 1\nx.run()\n"),
+    ("local annotation naming itself", "async def f():\n    x: x\n    x.run()\n    await x.run()\n"),
+    ("parameter annotated with its function", "async def f(x: f):\n    x.run()\n"),
+    ("assignment from itself", "x = x\ny = z\nz = y\nasync def f():\n    x.run(); y.run()\n"),
+    ("attribute cycle", "class A:\n    def __init__(self):\n        self.a = self.a.b\n        self.b = self.a\n    async def f(self):\n        self.a.run()\n"),
+    ("class inheriting from itself", "class A(A):\n    async def f(self):\n        self.f()\n"),
+    ("classes inheriting from each other", "class A(B):\n    pass\nclass B(A):\n    async def f(self):\n        self.g()\n"),
+    ("import cycle of names", "import a as b\nimport b as a\nasync def f():\n    a.run(); b.run()\n"),
+    ("relative star import", "from . import *\nfrom .. import *\nasync def f():\n    run()\n"),
+    ("function returning itself", "def f() -> f:\n    return f\nasync def g():\n    f().run()\n"),
+    ("with target naming itself", "async def f():\n    async with x as x:\n        x.run()\n"),
+]

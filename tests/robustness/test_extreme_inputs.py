@@ -17,7 +17,7 @@ from asyncsense.analyzers.parsing import decode_source
 from asyncsense.analyzers.project import Project
 
 from ._cli import run_check
-from ._extreme import ENCODING_INPUTS, PYTHON2_INPUTS, deep_inputs, huge_inputs, long_line_inputs
+from ._extreme import CYCLIC_INPUTS, ENCODING_INPUTS, PYTHON2_INPUTS, deep_inputs, huge_inputs, long_line_inputs
 from ._support import TALLY, assert_diagnostics_inside, check_invariants
 
 # Seconds one pathological input may take on a CI core (the real figures are far
@@ -54,6 +54,13 @@ def test_code_beyond_the_depth_limit_is_reported_as_skipped(plain_project: Proje
     checked = check_invariants(plain_project, fuzz_root / "pkg" / "deep_rest.py", text)
     assert checked.result.partial
     assert [d.span.start.line for d in checked.result.diagnostics if d.rule == "blocking-call"] == [5]
+
+
+@pytest.mark.parametrize("name, text", CYCLIC_INPUTS, ids=[name for name, _ in CYCLIC_INPUTS])
+def test_names_defined_through_themselves(plain_project: Project, jedi_project: Project, fuzz_root: Path, name: str, text: str) -> None:
+    """Found by the LSP soak: `x: x = 1` sent name resolution into endless recursion."""
+    _timed_check(plain_project, fuzz_root / "pkg" / "cyclic.py", text, name)
+    _timed_check(jedi_project, fuzz_root / "pkg" / "cyclic_jedi.py", text, name)
 
 
 @pytest.mark.parametrize("name, text", long_line_inputs(), ids=[name for name, _ in long_line_inputs()])

@@ -65,7 +65,10 @@ def _random_change(rng: random.Random, text: str, out_of_range: bool = True) -> 
     if (start["line"], start["character"]) > (end["line"], end["character"]):
         start, end = end, start
     if rng.random() < 0.5:
-        end = {"line": start["line"], "character": start["character"] + rng.randrange(0, 6)}
+        character = start["character"] + rng.randrange(0, 6)
+        if not out_of_range and start["line"] < len(lines):
+            character = min(character, len(lines[start["line"]]))
+        end = {"line": start["line"], "character": character}
     return {"range": {"start": start, "end": end}, "text": rng.choice(FRAGMENTS)}
 
 
@@ -334,7 +337,7 @@ def test_shutdown_while_analysing(tmp_path: Path) -> None:
 
 # -- the long session ----------------------------------------------------------------------
 
-SOAK_EDITS = 10_000
+SOAK_EDITS = int(os.environ.get("ASYNCSENSE_SOAK_EDITS", "10000"))
 
 
 @pytest.mark.slow
@@ -345,8 +348,10 @@ def test_ten_thousand_edits(server: RawServer, tmp_path: Path) -> None:
     session.check(seed)
     checkpoints: list[tuple[int, int, float]] = []  # (edits, RSS KiB, slowest wait s)
     for done in range(1, SOAK_EDITS + 1):
-        session.edit(rng, rng.choice(session.paths), changes=rng.choice([1, 1, 1, 3]))
-        if done % 1000 == 0:
+        # In-range edits: the soak measures memory, latency and staleness; clamping of
+        # out-of-range edits has tests of its own above.
+        session.edit(rng, rng.choice(session.paths), changes=rng.choice([1, 1, 1, 3]), out_of_range=False)
+        if done % (SOAK_EDITS // 10) == 0:
             slowest = session.check(seed)
             checkpoints.append((done, server.rss_kib(), slowest))
     print(f"\nsoak (seed {seed}): " + "; ".join(f"{n} edits: {kib / 1024:.0f} MiB, {s:.2f} s" for n, kib, s in checkpoints))
