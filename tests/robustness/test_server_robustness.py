@@ -358,8 +358,13 @@ def test_ten_thousand_edits(server: RawServer, tmp_path: Path) -> None:
     TALLY["soak edits"] += SOAK_EDITS
     TALLY["soak memory after 1,000 edits (MiB)"] = checkpoints[0][1] // 1024
     TALLY["soak memory after 10,000 edits (MiB)"] = checkpoints[-1][1] // 1024
-    warm = checkpoints[1][1]  # after the first 2,000 edits: jedi's caches are warm
-    assert checkpoints[-1][1] - warm < 150 * 1024, f"memory grew: {checkpoints}"
+    # Flat: once warm (jedi's caches filled in the first 2,000 edits), the last 4,000
+    # edits may not add more than a few MiB (the engine alone, in-process, adds ~0).
+    middle, last = checkpoints[5][1], checkpoints[-1][1]
+    assert last - middle < 4 * 1024, (
+        f"resident memory grew by {(last - middle) / 1024:.1f} MiB over the last {SOAK_EDITS * 4 // 10} edits"
+        f" (a leak: it grows linearly with the edits): {[(n, kib // 1024) for n, kib, _ in checkpoints]}"
+    )
     early = max(s for _, _, s in checkpoints[:3])
     late = max(s for _, _, s in checkpoints[-3:])
     assert late < max(3 * early, early + 3.0), f"latency crept: {checkpoints}"
