@@ -8,19 +8,18 @@ that parsed parsing.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import hypothesmith
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
-from asyncsense.analyzers.parsing import parse_module, split_lines
+from asyncsense.analyzers.parsing import decode_source, parse_module, split_lines
 from asyncsense.analyzers.project import Project
 
 from ._programs import asyncio_programs
-from ._support import TALLY, budget, check_invariants, corpus, fuzz, long_campaign, own_sources
+from ._support import TALLY, assert_diagnostics_inside, check_invariants, corpus, fuzz, long_campaign, own_sources
 
 CORPUS = corpus()
 CORPUS_TEXTS = [text for _, text in CORPUS]
@@ -167,12 +166,8 @@ def test_random_byte_edits_from_disk(plain_project: Project, fuzz_root: Path, da
     [result] = plain_project.check([path])
     TALLY["byte edits"] += 1
     # The engine analyses the text it decoded; the invariants hold for that text.
-    from asyncsense.analyzers.parsing import decode_source
-
     text, problem = decode_source(data)
     note(f"decoded with problem: {problem}")
-    from ._support import assert_diagnostics_inside
-
     assert_diagnostics_inside(result.diagnostics, path, text)
 
 
