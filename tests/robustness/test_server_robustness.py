@@ -341,6 +341,11 @@ SOAK_EDITS = int(os.environ.get("ASYNCSENSE_SOAK_EDITS", "10000"))
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=False,
+    reason="open bug: the server's resident memory grows ~2 MiB per 1,000 edits (the engine alone stays flat);"
+    " see docs/robustness.md 'Not fixed' - remove this mark when it is found",
+)
 def test_ten_thousand_edits(server: RawServer, tmp_path: Path) -> None:
     seed = _seed()
     rng = random.Random(seed)
