@@ -341,11 +341,6 @@ SOAK_EDITS = int(os.environ.get("ASYNCSENSE_SOAK_EDITS", "10000"))
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="open bug: the server's resident memory grows ~2 MiB per 1,000 edits (the engine alone stays flat);"
-    " see docs/robustness.md 'Not fixed' - remove this mark when it is found",
-)
 def test_ten_thousand_edits(server: RawServer, tmp_path: Path) -> None:
     seed = _seed()
     rng = random.Random(seed)
@@ -363,14 +358,17 @@ def test_ten_thousand_edits(server: RawServer, tmp_path: Path) -> None:
     TALLY["soak edits"] += SOAK_EDITS
     TALLY["soak memory after 1,000 edits (MiB)"] = checkpoints[0][1] // 1024
     TALLY["soak memory after 10,000 edits (MiB)"] = checkpoints[-1][1] // 1024
-    # Flat: once warm (jedi's caches filled in the first 2,000 edits), the last 4,000
-    # edits may not add more than a few MiB (the engine alone, in-process, adds ~0).
-    middle, last = checkpoints[5][1], checkpoints[-1][1]
-    assert last - middle < 4 * 1024, (
-        f"resident memory grew by {(last - middle) / 1024:.1f} MiB over the last {SOAK_EDITS * 4 // 10} edits"
-        f" (a leak: it grows linearly with the edits): {[(n, kib // 1024) for n, kib, _ in checkpoints]}"
-    )
     early = max(s for _, _, s in checkpoints[:3])
     late = max(s for _, _, s in checkpoints[-3:])
     assert late < max(3 * early, early + 3.0), f"latency crept: {checkpoints}"
     assert server.alive
+    # Flat: once warm (jedi's caches filled in the first 2,000 edits), the last 4,000
+    # edits may not add more than a few MiB (the engine alone, in-process, adds ~0).
+    middle, last = checkpoints[5][1], checkpoints[-1][1]
+    if last - middle >= 4 * 1024:
+        # Known open bug (docs/robustness.md, "Not fixed"): only this check is an expected
+        # failure; staleness and latency above fail the test as usual.  Remove when found.
+        pytest.xfail(
+            f"open bug: resident memory grew by {(last - middle) / 1024:.1f} MiB over the last"
+            f" {SOAK_EDITS * 4 // 10} edits: {[(n, kib // 1024) for n, kib, _ in checkpoints]}"
+        )
