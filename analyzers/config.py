@@ -265,10 +265,25 @@ def _glob_matches(pattern: str, relative_posix: str) -> bool:
     """gitignore semantics: `tests/` or `tests/*` anchor at the root, `test_*.py` matches anywhere."""
     compiled = _GLOB_CACHE.get(pattern)
     if compiled is None:
-        import pathspec
+        try:
+            compiled = compile_gitignore(pattern)
+        except ValueError:
+            # load_config refuses such patterns; a Config built in code may still hold one.
+            compiled = None
+        _GLOB_CACHE[pattern] = compiled
+    return compiled is not None and bool(compiled.match_file(relative_posix))
 
-        compiled = _GLOB_CACHE[pattern] = pathspec.GitIgnoreSpec.from_lines([pattern])
-    return bool(compiled.match_file(relative_posix))
+
+def compile_gitignore(pattern: str) -> Any:
+    """A one-pattern `pathspec.GitIgnoreSpec`; ValueError (with the reason) for a pattern git
+    would not understand (`!`, `\\`, `[z-a]`)."""
+    import pathspec
+
+    try:
+        return pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:  # GitIgnorePatternError is a ValueError
+        reason = getattr(exc, "msg", None) or str(exc)
+        raise ValueError(reason) from None
 
 
 # ---------------------------------------------------------------------------
@@ -477,6 +492,7 @@ def _per_file_ignores(value: Any, base_dir: Path | None) -> dict[str, frozenset[
         raise ConfigError(f"expected a table of glob = [rules], got {_type_name(value)}")
     result: dict[str, frozenset[str]] = {}
     for pattern, rules in value.items():
+        _check_pattern(pattern)
         try:
             result[pattern] = resolve_rules(_string_list(rules, "rule names or codes"))
         except ConfigError as exc:
@@ -485,7 +501,18 @@ def _per_file_ignores(value: Any, base_dir: Path | None) -> dict[str, frozenset[
 
 
 def _patterns(value: Any, base_dir: Path | None) -> tuple[str, ...]:
-    return tuple(_string_list(value, "path patterns"))
+    patterns = _string_list(value, "path patterns")
+    for pattern in patterns:
+        _check_pattern(pattern)
+    return tuple(patterns)
+
+
+def _check_pattern(pattern: str) -> None:
+    """Refuse a glob that would otherwise fail (or be dropped) while the files are walked."""
+    try:
+        compile_gitignore(pattern)
+    except ValueError as exc:
+        raise ConfigError(f"{pattern!r} is not a valid gitignore-style pattern ({exc})") from None
 
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -578,10 +605,17 @@ _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*|[^\s].*\.toml")
 
 
 def _profiles(value: Any, base_dir: Path | None) -> tuple[str, ...]:
+    # Loaded here, not only when the engine selects them: an unknown name or a
+    # broken profile file is the user's config error (file, key, exit 2), not a
+    # profile silently left out.
+    from .profiles import AUTO, NONE, load_profile
+
     names = _string_list(value, "profile names")
     for name in names:
         if not _PROFILE_NAME.fullmatch(name):
             raise ConfigError(f"{name!r} is not a profile name")
+        if name not in (AUTO, NONE):
+            load_profile(name, base_dir)  # raises ConfigError with the reason
     return tuple(names)
 
 

@@ -43,7 +43,7 @@ class _Ignore:
     def __init__(self, base: Path, lines: Iterable[str]) -> None:
         self.base = base
         self.base_str = str(base)
-        self._set_patterns([p for p in pathspec.GitIgnoreSpec.from_lines(list(lines)).patterns if p.include is not None])
+        self._set_patterns([p for p in _compile_lines(list(lines)) if p.include is not None])
 
     def _set_patterns(self, patterns: list) -> None:
         self.patterns = patterns
@@ -95,6 +95,21 @@ class _Ignore:
         spared = _Ignore(self.base, [])
         spared._set_patterns(kept)
         return spared
+
+
+def _compile_lines(lines: list[str]) -> list:
+    """The patterns of a gitignore-style list; a line pathspec refuses (`!`, `[z-a]`) is
+    skipped, as git skips it, instead of failing the whole walk."""
+    try:
+        return list(pathspec.GitIgnoreSpec.from_lines(lines).patterns)
+    except (ValueError, re.error):
+        patterns = []
+        for line in lines:
+            try:
+                patterns.extend(pathspec.GitIgnoreSpec.from_lines([line]).patterns)
+            except (ValueError, re.error):
+                continue
+        return patterns
 
 
 def _relative(path: str, base: str) -> str | None:

@@ -42,7 +42,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from .config import Config, ConfigError
+from .config import Config, ConfigError, _did_you_mean
 from .diagnostics import Related, Span
 
 if TYPE_CHECKING:
@@ -144,15 +144,17 @@ def load_profile(name_or_path: str, base_dir: Path | None = None) -> Profile:
         bundled = bundled_profiles()
         if name_or_path not in bundled:
             known = ", ".join(sorted(bundled)) or "none"
+            hint = _did_you_mean(name_or_path, [*bundled, AUTO, NONE])
             raise ConfigError(
-                f"unknown profile {name_or_path!r} (bundled: {known}; or give the path of a .toml file)",
+                f"unknown profile {name_or_path!r}{hint} (bundled: {known}; or give the path of a .toml file)",
                 key="profiles",
             )
         path = bundled[name_or_path]
     try:
         return _load_cached(str(path), path.stat().st_mtime_ns)
-    except OSError as exc:
-        raise ConfigError(f"profile {str(path)!r}: cannot read: {exc.strerror or exc}", key="profiles") from None
+    except (OSError, ValueError) as exc:  # ValueError: a null byte in the path
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigError(f"profile {str(path)!r}: cannot read: {reason}", key="profiles") from None
 
 
 def parse_profile(data: bytes, source: str) -> Profile:

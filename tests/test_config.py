@@ -46,7 +46,7 @@ extra-blocking-calls = ["mylib.fetch", { name = "mylib.Client.get", category = "
 allowed-calls = ["time.sleep"]
 python = "venv/bin/python"
 strict-gather = true
-profiles = ["django"]
+profiles = ["fastapi"]
 target-version = "py311"
 
 [tool.asyncsense.per-file-ignores]
@@ -80,7 +80,7 @@ ASN002 = "hint"
     assert config.allowed_calls == {"time.sleep"}
     assert config.python == str(tmp_path / "venv/bin/python")
     assert config.strict_gather is True
-    assert config.profiles == ("django",)
+    assert config.profiles == ("fastapi",)
     assert config.target_version == (3, 11)
     assert config.severity == {"blocking-call": Severity.ERROR, "unawaited-coroutine": Severity.HINT}
     assert config.root == tmp_path

@@ -61,6 +61,20 @@ def test_gitignore_of_ancestors_applies_to_a_subdirectory(tmp_path: Path) -> Non
     assert [f.name for f in result.files] == ["ok.py"]
 
 
+def test_gitignore_lines_pathspec_refuses_are_skipped(tmp_path: Path) -> None:
+    """`!`, a lone backslash, a reversed range: git ignores such lines; they must not end the walk."""
+    (tmp_path / ".git").mkdir()
+    touch(tmp_path, "a.py", "b.py", "c.py")
+    (tmp_path / ".gitignore").write_text("!\n\\\n[z-a]\nb.py\n")
+    assert found(tmp_path) == ["a.py", "c.py"]
+
+
+def test_invalid_patterns_in_a_config_built_in_code_do_not_crash(tmp_path: Path) -> None:
+    touch(tmp_path, "a.py", "b.py")
+    config = Config(root=tmp_path, exclude=("[z-a]", "b.py"), extend_exclude=("!",))
+    assert found(tmp_path, config) == ["a.py"]
+
+
 def test_no_respect_gitignore(tmp_path: Path) -> None:
     touch(tmp_path, "a.py", "b.py")
     (tmp_path / ".gitignore").write_text("b.py\n")

@@ -233,8 +233,23 @@ def test_without_the_profile_the_framework_code_is_quiet(tmp_path: Path) -> None
 
 
 def test_profiles_in_editor_settings(tmp_path: Path) -> None:
-    config = config_from_settings({"profiles": ["homeassistant", "my/gadgets.toml"], "followLibraries": False})
-    assert config.profiles == ("homeassistant", "my/gadgets.toml") and config.follow_libraries is False
+    root = _custom(tmp_path)
+    base = Config(root=root)
+    config = config_from_settings({"profiles": ["homeassistant", "profiles/gadgets.toml"], "followLibraries": False}, base=base)
+    assert config.profiles == ("homeassistant", "profiles/gadgets.toml") and config.follow_libraries is False
+    # Names and files are checked as in the TOML: a typo is the user's to fix, not silently dropped.
+    with pytest.raises(ConfigError, match=r"'profiles': unknown profile 'homeasistant' \(did you mean 'homeassistant'\?\)"):
+        config_from_settings({"profiles": ["homeasistant"]}, base=base)
+    with pytest.raises(ConfigError, match=r"'profiles': profile .*nowhere.toml.*cannot read"):
+        config_from_settings({"profiles": ["profiles/nowhere.toml"]}, base=base)
+
+
+def test_unknown_profile_in_pyproject_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.asyncsense]\nprofiles = ["auto", "djang"]\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path / "pyproject.toml")
+    assert str(tmp_path / "pyproject.toml") in str(raised.value)
+    assert "'profiles': unknown profile 'djang'" in str(raised.value)
 
 
 # -- the format and its errors ---------------------------------------------------------------

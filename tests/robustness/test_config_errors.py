@@ -49,6 +49,14 @@ BROKEN = [
     ("python is a number", "[tool.asyncsense]\npython = 3", "python"),
     ("target-version is a number", "[tool.asyncsense]\ntarget-version = 311", "target-version"),
     ("tool.asyncsense is a string", "[tool]\nasyncsense = 'on'", "tool.asyncsense"),
+    ("unknown profile name", "[tool.asyncsense]\nprofiles = ['homeassistan']", "profiles"),
+    ("missing profile file", "[tool.asyncsense]\nprofiles = ['profiles/none.toml']", "profiles"),
+    ("profile is not a name", "[tool.asyncsense]\nprofiles = ['a b']", "profiles"),
+    ("per-file-ignores invalid glob", "[tool.asyncsense]\nper-file-ignores = {'[z-a]' = ['ASN001']}", "per-file-ignores"),
+    ("exclude invalid glob", "[tool.asyncsense]\nexclude = ['!']", "exclude"),
+    ("extend-exclude invalid glob", "[tool.asyncsense]\nextend-exclude = ['\\']", "extend-exclude"),
+    ("severity level not a string", "[tool.asyncsense]\nseverity = {ASN001 = 1}", "severity"),
+    ("extra-blocking-calls without a name", "[tool.asyncsense]\nextra-blocking-calls = [{category = 'x'}]", "extra-blocking-calls"),
 ]
 
 
@@ -79,6 +87,33 @@ def test_broken_config_file(tmp_path: Path, name: str, body: str, key: str | Non
     (tmp_path / "app.py").write_text(SOURCE)
     run = run_check("app.py", "--config", config, "--no-jedi", "--no-cache", cwd=tmp_path)
     _assert_config_error(run, config, key)
+
+
+def test_broken_profile_file(tmp_path: Path) -> None:
+    """A profile file the config names is read with the config: its mistake names both files."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "mine.toml").write_text("nmae = 'mine'\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncsense]\nprofiles = ['profiles/mine.toml']\n")
+    (tmp_path / "app.py").write_text(SOURCE)
+    run = run_check("app.py", "--no-jedi", "--no-cache", cwd=tmp_path)
+    _assert_config_error(run, tmp_path / "pyproject.toml", "profiles")
+    assert "mine.toml" in run.stderr and "'nmae'" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(
+    "settings, key",
+    [
+        ({"profiles": ["homeassistan"]}, "profiles"),
+        ({"perFileIgnores": {"[z-a]": ["ASN001"]}}, "perFileIgnores"),
+        ({"exclude": ["!"]}, "exclude"),
+        ({"severity": {"blocking-call": "fatal"}}, "severity"),
+        ({"extraBlockingCalls": [{"name": "not a name"}]}, "extraBlockingCalls"),
+    ],
+)
+def test_editor_settings_share_the_validation(settings: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from_settings(settings, source="asyncsense settings")
+    assert key in str(raised.value) and "asyncsense settings" in str(raised.value)
 
 
 def _feed_pipe(path: Path, text: str) -> None:
