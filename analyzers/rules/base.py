@@ -51,6 +51,9 @@ class RuleContext:
         self.catalog = catalog
         self.index = resolver.index
         self.path = model.path
+        # Per-module answers rules compute once and look up many times (names in
+        # use, cost of helpers): keyed by the rule, valid for this context only.
+        self.memo: dict[object, object] = {}
 
     # -- looking at code ----------------------------------------------------
     @property

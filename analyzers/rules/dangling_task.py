@@ -197,21 +197,31 @@ def _fix(ctx: RuleContext, call: ast.Call, statement: ast.stmt, kept_name: str |
 
 def fresh_name(ctx: RuleContext, node: ast.AST, base: str) -> str:
     """``base``, ``base_2``, ... : the first name nothing in the function or module uses."""
-    scope = ctx.scope_of(node)
-    function = scope.function
-    taken = set(ctx.model.module_scope.bindings)
-    where = function.node if function is not None else ctx.model.tree
-    for child in ast.walk(where):
-        if isinstance(child, ast.Name):
-            taken.add(child.id)
-        elif isinstance(child, ast.arg):
-            taken.add(child.arg)
+    taken = _names_in_use(ctx, node)
     if base not in taken:
         return base
     number = 2
     while f"{base}_{number}" in taken:
         number += 1
     return f"{base}_{number}"
+
+
+def _names_in_use(ctx: RuleContext, node: ast.AST) -> frozenset[str]:
+    """The module's names and those of the function around ``node``: walked once per
+    function (a module with thousands of findings asked for each one, quadratically)."""
+    function = ctx.scope_of(node).function
+    where = function.node if function is not None else ctx.model.tree
+    key = ("names-in-use", id(where))
+    taken = ctx.memo.get(key)
+    if taken is None:
+        names = set(ctx.model.module_scope.bindings)
+        for child in ast.walk(where):
+            if isinstance(child, ast.Name):
+                names.add(child.id)
+            elif isinstance(child, ast.arg):
+                names.add(child.arg)
+        taken = ctx.memo[key] = frozenset(names)
+    return taken  # type: ignore[return-value]
 
 
 RULE = Rule(
