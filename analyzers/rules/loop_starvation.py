@@ -106,9 +106,19 @@ _CHEAP_METHODS = frozenset(
         "groups", "groupdict", "isdigit", "isalpha", "isalnum", "isspace", "zfill", "partition", "rpartition",
         "find", "rfind", "casefold", "call_soon", "call_soon_threadsafe", "call_later", "call_at",
         "create_task", "create_future", "ensure_future", "remove_done_callback", "release", "notify",
-        "notify_all",
+        "notify_all", "start_soon",
     }
 )
+# Library classes whose methods named in _CHEAP_METHODS are cheap (``deque.popleft``):
+# containers, like the builtin ones.
+_CHEAP_CLASSES = frozenset(
+    {
+        "collections.deque", "collections.OrderedDict", "collections.defaultdict", "collections.Counter",
+        "collections.ChainMap", "collections.UserDict", "collections.UserList",
+    }
+)
+# How deep a sync helper of the module is read to judge its cost (helpers it calls, and theirs).
+_HELPER_DEPTH = 3
 _SIZE_PRESERVING = frozenset({"enumerate", "reversed", "sorted", "list", "tuple", "set", "frozenset", "iter"})
 
 
@@ -392,7 +402,7 @@ def _normal_paths(parts: list[ast.AST]) -> Iterator[ast.AST]:
         yield node
 
 
-def _is_cheap(ctx: RuleContext, call: ast.Call) -> bool:
+def _is_cheap(ctx: RuleContext, call: ast.Call, depth: int = _HELPER_DEPTH) -> bool:
     # cheap resolution (and what other rules already asked jedi): a guess of cost needs no more
     callee = ctx.resolver.callee(call, infer=False)
     target = ctx.resolver.target_name(callee)
@@ -405,13 +415,67 @@ def _is_cheap(ctx: RuleContext, call: ast.Call) -> bool:
         return rest not in _EXPENSIVE_BUILTINS and (owner in _BUILTIN_TYPES or "." not in rest)
     decl = ctx.function_decl(target)
     if decl is not None:
-        return decl.creates_coroutine  # calling a coroutine function only creates the coroutine
+        if decl.creates_coroutine or decl.is_generator:
+            return True  # calling it only creates the coroutine (or generator)
+        return _helper_is_cheap(ctx, target, depth)
     if callee.kind == "class" and target in ctx.index.classes:
         # a project class without __init__: a dataclass, a NamedTuple, a plain record
         return all(ctx.index.lookup_member(target, m) is None for m in ("__new__", "__post_init__"))
     if target in ctx.catalog.coroutines or target in _CHEAP_FUNCTIONS:
         return True
+    owner, _, method = target.rpartition(".")
+    if owner in _CHEAP_CLASSES and method in _CHEAP_METHODS:
+        return True
     return target.split(".", 1)[0] in _CHEAP_MODULES and ctx.catalog.blocking_entry(target) is None
+
+
+def _helper_is_cheap(ctx: RuleContext, qualname: str, depth: int) -> bool:
+    """A sync function of the project is cheap per call when it is defined in this module
+    and neither loops (over more than a few items) nor calls anything that is not cheap -
+    read up to ``_HELPER_DEPTH`` helpers deep.  One defined elsewhere costs an unknown
+    amount: the summaries of other modules do not say whether a function loops."""
+    if depth <= 0:
+        return False
+    key = ("loop-starvation:cheap", qualname, depth)
+    known = ctx.memo.get(key)
+    if known is not None:
+        return bool(known)
+    ctx.memo[key] = False  # a helper that calls itself: recursion is not cheap
+    node = _functions_here(ctx).get(qualname)
+    cheap = (
+        node is not None
+        and ctx.blocking_chain(qualname) is None
+        and not _loops_over_unknown(ctx, node.body)
+        and all(
+            _is_cheap(ctx, call, depth - 1)
+            for call in _walk(_normal_paths(node.body))
+            if isinstance(call, ast.Call)
+        )
+    )
+    ctx.memo[key] = cheap
+    return cheap
+
+
+def _functions_here(ctx: RuleContext) -> dict[str, ast.FunctionDef]:
+    found = ctx.memo.get("loop-starvation:functions")
+    if found is None:
+        found = {
+            scope.qualname: scope.node
+            for scope in ctx.model.scopes
+            if scope.kind == "function" and isinstance(scope.node, ast.FunctionDef)
+        }
+        ctx.memo["loop-starvation:functions"] = found
+    return found  # type: ignore[return-value]
+
+
+def _loops_over_unknown(ctx: RuleContext, body: list[ast.stmt]) -> bool:
+    """A loop or comprehension in ``body`` that may run for many items."""
+    for node in _walk(body):
+        if isinstance(node, ast.While):
+            return True
+        if isinstance(node, (ast.For, ast.comprehension)) and not _is_small(ctx, node.iter):
+            return True
+    return False
 
 
 # -- size of what a for loop iterates over ----------------------------------------

@@ -240,3 +240,139 @@ def test_fixes_settle_on_the_seed_wrong_example(tmp_path: Path) -> None:
 
 def test_docs_match_module_docstring() -> None:
     assert_docs_match(loop_starvation)
+
+
+# -- cost of what a pass calls (false alarms found on real trees, docs/findings.md) ----
+
+
+def test_cheap_helpers_of_the_module_are_cheap(tmp_path: Path) -> None:
+    # A sync helper of the module that neither loops nor calls anything costly
+    # costs about what the builtins it calls cost: the loop is cheap.
+    path = write_module(
+        tmp_path,
+        """
+        def as_text(value):
+            return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+        def settle(fut, result):
+            if not fut.done():
+                fut.set_result(result)
+
+
+        def label(value):
+            return as_text(value).strip().lower()
+
+
+        async def decode_all(items):
+            return [as_text(item) for item in items]
+
+
+        async def labels(items):
+            out = []
+            for item in items:
+                out.append(label(item))
+            return out
+
+
+        async def wake(waiters, result):
+            for fut in waiters:
+                settle(fut, result)
+        """,
+    )
+    assert of_code(check_file(tmp_path, path), CODE) == []
+
+
+def test_costly_helpers_of_the_module_still_count(tmp_path: Path) -> None:
+    path = write_module(
+        tmp_path,
+        """
+        def explode(item):
+            return [part * 2 for part in item]
+
+
+        def spin(item):
+            total = 0
+            while total < item:
+                total += 1
+            return total
+
+
+        def unknown(item):
+            return score(item)  # noqa: F821 - defined nowhere: may cost anything
+
+
+        def recursive(item):
+            return recursive(item[1:]) if item else 0
+
+
+        def indirect(item):
+            return explode(item)
+
+
+        async def first(items):
+            for item in items:  # flagged
+                explode(item)
+
+
+        async def second(items):
+            for item in items:  # flagged
+                spin(item)
+
+
+        async def third(items):
+            for item in items:  # flagged
+                unknown(item)
+
+
+        async def fourth(items):
+            for item in items:  # flagged
+                recursive(item)
+
+
+        async def fifth(items):
+            for item in items:  # flagged
+                indirect(item)
+        """,
+    )
+    marked = {i for i, line in enumerate(path.read_text().splitlines(), start=1) if line.endswith("# flagged")}
+    assert len(marked) == 5
+    assert flagged_lines(check_file(tmp_path, path), CODE) == marked
+
+
+def test_methods_of_library_containers_are_cheap(tmp_path: Path) -> None:
+    # `deque.popleft()` resolved to collections.deque is as cheap as list.pop().
+    path = write_module(
+        tmp_path,
+        """
+        import collections
+        from collections import deque
+
+
+        class Reader:
+            def __init__(self):
+                self.splits: deque[int] = deque()
+                self.done = collections.deque()
+
+            async def drain(self, out):
+                while self.splits:
+                    out.append(self.splits.popleft())
+
+            async def keep(self, items):
+                for item in items:
+                    self.done.append(item)
+        """,
+    )
+    assert of_code(check_file(tmp_path, path), CODE) == []
+
+
+def test_starting_tasks_in_a_task_group_is_cheap(tmp_path: Path) -> None:
+    path = write_module(
+        tmp_path,
+        """
+        async def run_all(task_group, jobs):
+            for job in jobs:
+                task_group.start_soon(job)
+        """,
+    )
+    assert of_code(check_file(tmp_path, path), CODE) == []
