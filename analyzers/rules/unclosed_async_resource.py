@@ -140,10 +140,109 @@ def _resource_of(ctx: RuleContext, call: ast.Call) -> Resource | None:
     if decl is not None and decl.returns:
         # a factory of the project: `async def make_client() -> httpx.AsyncClient`
         made = _type_resource(ctx, decl.returns)
-        if made is not None:
+        if made is not None and not _hands_back_what_it_holds(ctx, target, set()):
             with_ = made.with_ and not decl.creates_coroutine
             return Resource(f"{decl.name}", made.close, with_)
     return None
+
+
+def _hands_back_what_it_holds(ctx: RuleContext, qualname: str, visiting: set[str]) -> bool:
+    """A method of this module whose every ``return`` hands back the object itself or
+    something it keeps (``return self``, ``return self._transport``, ``return
+    self._pool[key]``, a new one stored in ``self._pool[key]`` first): it is no factory,
+    what it returns is closed by the object that keeps it, not by the caller."""
+    if qualname in visiting:
+        return True  # `return await self.initialize()` inside `initialize`: its other returns decide
+    function = _function_here(ctx, qualname)
+    if function is None or not function.args.args or _is_static(function):
+        return False
+    visiting.add(qualname)
+    owner = function.args.args[0].arg  # self, or cls
+    values = [
+        node.value
+        for node in _own_nodes(function)
+        if isinstance(node, ast.Return)
+        and node.value is not None
+        and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+    ]
+    return bool(values) and all(_held(ctx, function, owner, value, visiting) for value in values)
+
+
+def _held(ctx: RuleContext, function: ast.AST, owner: str, value: ast.expr, visiting: set[str]) -> bool:
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.IfExp):
+        return all(_held(ctx, function, owner, branch, visiting) for branch in (value.body, value.orelse))
+    if isinstance(value, ast.Name):
+        if value.id == owner:
+            return True
+        return _kept_local(ctx, function, owner, value.id, visiting)
+    if isinstance(value, (ast.Attribute, ast.Subscript)):
+        return _rooted_at(value, owner)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        func = value.func
+        if func.attr in ("get", "setdefault", "items", "values", "keys") and _rooted_at(func.value, owner):
+            return True  # `self._pool.get(key)`
+        if isinstance(func.value, ast.Name) and func.value.id == owner:
+            # `return self.pipeline_execute_command(...)`: another method of the object
+            callee = ctx.resolver.target_name(ctx.resolver.callee(value, infer=False))
+            return callee is not None and _hands_back_what_it_holds(ctx, callee, visiting)
+    return False
+
+
+def _kept_local(ctx: RuleContext, function: ast.AST, owner: str, name: str, visiting: set[str]) -> bool:
+    """A local that is stored on the object, or only ever bound to what the object keeps."""
+    bound: list[ast.expr] = []
+    for node in _own_nodes(function):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if isinstance(node.value, ast.Name) and node.value.id == name:
+                if any(isinstance(t, (ast.Attribute, ast.Subscript)) and _rooted_at(t, owner) for t in targets):
+                    return True  # `self._pool[key] = pubsub`: the object keeps it
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id == name and node.value is not None:
+                    bound.append(node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.target)
+        ):
+            bound.append(node.iter)  # `for pattern, transport in self._mounts.items():`
+        elif isinstance(node, (ast.NamedExpr, ast.withitem, ast.comprehension)):
+            targets = [getattr(node, "target", None), getattr(node, "optional_vars", None)]
+            if any(t is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t)) for t in targets):
+                return False  # bound some way we do not follow
+    return bool(bound) and all(_held(ctx, function, owner, value, visiting) for value in bound)
+
+
+def _rooted_at(node: ast.expr, owner: str) -> bool:
+    """``self.a``, ``self.a[k]``, ``self.a.b[k].c``: reached from ``owner``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == owner
+
+
+def _own_nodes(function: ast.AST):
+    """The nodes of a function's own body (nested functions, lambdas and classes left out)."""
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _NESTED_SCOPES))
+
+
+def _is_static(function: ast.AST) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in getattr(function, "decorator_list", ()))
+
+
+def _function_here(ctx: RuleContext, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    found = ctx.memo.get("unclosed-async-resource:functions")
+    if found is None:
+        found = {
+            scope.qualname: scope.node
+            for scope in ctx.model.scopes
+            if scope.kind == "function" and isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        ctx.memo["unclosed-async-resource:functions"] = found
+    return found.get(qualname)  # type: ignore[union-attr]
 
 
 def _called_name(call: ast.Call) -> str | None:

@@ -292,3 +292,104 @@ def test_fixes_settle_on_the_seed_wrong_example(tmp_path: Path) -> None:
 
 def test_docs_match_module_docstring() -> None:
     assert_docs_match(unclosed_async_resource)
+
+
+# -- methods that hand back what the object keeps (false alarms on real trees, docs/findings.md) --
+
+
+_POOL_CLASSES = """
+class Conn:
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.aclose()
+
+    async def aclose(self):
+        pass
+
+
+class Client(Conn):
+    def __init__(self):
+        self._default = Conn()
+        self._mounts = {}
+        self._pool = {}
+
+    def transport_for(self, key) -> Conn:
+        for pattern, transport in self._mounts.items():
+            if pattern == key:
+                return self._default if transport is None else transport
+        return self._default
+
+    def cached(self, key) -> Conn:
+        try:
+            return self._pool[key]
+        except KeyError:
+            conn = Conn()
+            self._pool[key] = conn
+            return conn
+
+    async def ensure(self, key) -> Conn:
+        if key not in self._pool:
+            self._pool[key] = Conn()
+        return self._pool[key]
+
+    async def initialize(self) -> "Client":
+        if not self._pool:
+            return await self.initialize()
+        return self
+
+    def queue(self, *args) -> "Client":
+        return self._queue(*args)
+
+    def _queue(self, *args) -> "Client":
+        self._pool[args] = None
+        return self
+
+    def fresh(self) -> Conn:
+        return Conn()
+
+    def fresh_local(self) -> Conn:
+        conn = Conn()
+        return conn
+"""
+
+
+def test_methods_that_hand_back_what_the_object_keeps_are_no_factories(tmp_path: Path) -> None:
+    path = write_module(
+        tmp_path,
+        _POOL_CLASSES
+        + """
+
+class User(Client):
+    async def run(self, key):
+        transport = self.transport_for(key)
+        print(transport)
+        conn = self.cached(key)
+        print(conn)
+        other = await self.ensure(key)
+        print(other)
+        await self.initialize()
+        self.queue("GET", key)
+""",
+    )
+    assert of_code(check_file(tmp_path, path), CODE) == []
+
+
+def test_methods_that_make_a_new_one_are_still_factories(tmp_path: Path) -> None:
+    path = write_module(
+        tmp_path,
+        _POOL_CLASSES
+        + """
+
+class User(Client):
+    async def run(self):
+        first = self.fresh()  # flagged
+        print(first)
+        second = self.fresh_local()  # flagged
+        print(second)
+""",
+    )
+    marked = {i for i, line in enumerate(path.read_text().splitlines(), start=1) if line.endswith("# flagged")}
+    assert len(marked) == 2
+    assert flagged_lines(check_file(tmp_path, path), CODE) == marked
