@@ -370,8 +370,9 @@ def _affects(changed: str, read: str) -> bool:
 
 
 def _first_costly_call(ctx: RuleContext, parts: list[ast.AST]) -> str | None:
-    """The first call of a pass that is not cheap (error paths - ``except``, ``raise`` - left out)."""
-    calls = [node for node in _walk(_normal_paths(parts)) if isinstance(node, ast.Call)]
+    """The first call of a pass that is not cheap (error paths - ``except``, ``raise`` - left out,
+    and calls in a ``return``: they run once, on the way out, not on every pass)."""
+    calls = [node for node in _walk(_normal_paths(parts, leaving=True)) if isinstance(node, ast.Call)]
     calls.sort(key=lambda call: (call.lineno, call.col_offset))
     for call in calls:
         if not _is_cheap(ctx, call):
@@ -379,13 +380,16 @@ def _first_costly_call(ctx: RuleContext, parts: list[ast.AST]) -> str | None:
     return None
 
 
-def _normal_paths(parts: list[ast.AST]) -> Iterator[ast.AST]:
-    """``parts`` with ``except`` handlers and ``raise`` statements cut off."""
+def _normal_paths(parts: list[ast.AST], leaving: bool = False) -> Iterator[ast.AST]:
+    """``parts`` with ``except`` handlers and ``raise`` statements cut off (and with
+    ``leaving``, ``return`` statements: of a loop body, they end the loop)."""
     for node in parts:
         if isinstance(node, (ast.Raise, *_NESTED_SCOPES)):
             continue  # an error path; a definition (its body does not run here)
+        if leaving and isinstance(node, ast.Return):
+            continue
         if isinstance(node, _TRY_NODES):
-            yield from _normal_paths([*node.body, *node.orelse, *node.finalbody])
+            yield from _normal_paths([*node.body, *node.orelse, *node.finalbody], leaving)
             continue
         if isinstance(node, ast.stmt):
             # compound statements: look inside their blocks the same way
@@ -397,7 +401,7 @@ def _normal_paths(parts: list[ast.AST]) -> Iterator[ast.AST]:
                 yield from header
                 for block in blocks:
                     if isinstance(block, list):
-                        yield from _normal_paths(block)
+                        yield from _normal_paths(block, leaving)
                 continue
         yield node
 

@@ -376,3 +376,37 @@ def test_starting_tasks_in_a_task_group_is_cheap(tmp_path: Path) -> None:
         """,
     )
     assert of_code(check_file(tmp_path, path), CODE) == []
+
+
+def test_calls_in_a_return_run_once_not_every_pass(tmp_path: Path) -> None:
+    # `return self.read(n)` ends the loop: its cost is paid once, not per pass.
+    path = write_module(
+        tmp_path,
+        """
+        class Reader:
+            async def readchunk(self):
+                while self.splits:
+                    pos = self.splits.pop()
+                    if pos > self.cursor:
+                        return self.read(pos - self.cursor)
+                    self.log.warning("skipping")
+
+            async def first_match(self, items):
+                for item in items:
+                    if item.ok:
+                        return self.transform(item)
+        """,
+    )
+    assert of_code(check_file(tmp_path, path), CODE) == []
+    # the same call outside the return still counts
+    path = write_module(
+        tmp_path,
+        """
+        class Reader:
+            async def readall(self, items):
+                for item in items:
+                    self.read(item)
+        """,
+        "other.py",
+    )
+    assert len(of_code(check_file(tmp_path, path), CODE)) == 1
