@@ -19,12 +19,16 @@ What it finds
     over ``enumerate``/``zip``/``sorted``/``.items()`` of those; loops whose
     body only calls cheap things (builtins such as ``len``/``int``/``isinstance``,
     methods of ``list``/``dict``/``set``/``str``, ``math``, ``operator``,
-    ``logging``, ``asyncio.create_task`` and the like, coroutine functions
-    - calling one only creates the coroutine -, constructors of project classes
-    without ``__init__``) or only assigns and stores attributes
-    (``for k, v in headers.items(): result[k.lower()] = v``); loops whose body
-    ends on the first pass (an unconditional ``return``, ``break`` or
-    ``raise``, and no ``continue``).  Of nested loops the innermost one that
+    ``logging``, ``asyncio.create_task``, ``task_group.start_soon`` and the
+    like, methods of ``collections`` containers such as ``deque.popleft``,
+    regular expressions (``pattern.search(name)``), coroutine functions -
+    calling one only creates the coroutine -, constructors of project classes
+    without ``__init__``, sync functions of the same module that neither loop
+    nor call anything costly themselves, read three helpers deep) or only
+    assigns and stores attributes (``for k, v in headers.items():
+    result[k.lower()] = v``); calls in a ``return`` or ``raise`` (they run
+    once, on the way out); loops whose body ends on the first pass (an
+    unconditional ``return``, ``break`` or ``raise``, and no ``continue``).  Of nested loops the innermost one that
     qualifies is reported.  The diagnostic spans the loop's header line
     (``for ... in ...:`` / ``while ...:``), not its body.
 
@@ -66,6 +70,13 @@ Not caught yet
     expensive part is an attribute read (a property) or an operator
     (``big_a @ big_b``); ``range(n)`` with a large ``n`` computed at run time
     whose body is cheap.
+
+    Reported though cheap: a loop over a collection that is small in
+    practice (the listening sockets, the configured hosts) calling something
+    whose cost is not known - a method of an unresolved object, a sync
+    function of another module (the summaries of other modules do not say
+    whether a function loops, so even a one-line helper there counts as
+    costly), a constructor with an ``__init__``.
 """
 
 from __future__ import annotations
@@ -93,7 +104,16 @@ _BUILTIN_TYPES = frozenset(
 _CHEAP_MODULES = frozenset(
     {"math", "cmath", "operator", "logging", "string", "typing", "dataclasses", "itertools", "functools", "asyncio"}
 )
-_CHEAP_FUNCTIONS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "collections.deque"})
+_CHEAP_FUNCTIONS = frozenset(
+    {
+        "time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "collections.deque",
+        # a regular expression over one string costs about what a str method costs
+        "re.Pattern.search", "re.Pattern.match", "re.Pattern.fullmatch", "re.Pattern.sub",
+        "re.Pattern.split", "re.Pattern.findall", "re.search", "re.match", "re.fullmatch", "re.sub",
+        "re.split", "re.findall", "re.Match.group", "re.Match.groups", "re.Match.groupdict",
+        "re.Match.start", "re.Match.end", "re.Match.span",
+    }
+)
 # Methods that are cheap whatever the receiver, when it cannot be resolved.
 _CHEAP_METHODS = frozenset(
     {

@@ -20,8 +20,12 @@ What it finds
     (``enter_async_context``, ``push_async_callback(s.close)``), wrapped in
     ``contextlib.aclosing``, handed to a constructor or stored in a container;
     a resource returned or yielded to the caller, stored on ``self`` or another
-    object, or kept in a global - its owner closes it.  The diagnostic is
-    reported at the call that creates the resource.
+    object, or kept in a global - its owner closes it; what a method of the
+    same module returns when its every ``return`` hands back the object
+    itself or something it keeps (``return self``, ``return self._transport``,
+    ``return self._pool[key]``, a new one stored in ``self._pool[key]``
+    first): no factory, the object that keeps it closes it.  The diagnostic
+    is reported at the call that creates the resource.
 
 Why it is bad
     These objects hold sockets, connection pools and file descriptors, and
@@ -70,6 +74,11 @@ Not caught yet
     aliases (``other = s``) are taken as a hand-over; creations the import
     table cannot resolve whose name is no catalog resource's
     (``self.factory.make()``).
+
+    Reported though the caller does not own it: what a method defined in
+    another module hands back from the object's own state (only methods of
+    the module being checked are read), or through a method that returns
+    either the object or an awaitable of it.
 """
 
 from __future__ import annotations

@@ -410,3 +410,24 @@ def test_calls_in_a_return_run_once_not_every_pass(tmp_path: Path) -> None:
         "other.py",
     )
     assert len(of_code(check_file(tmp_path, path), CODE)) == 1
+
+
+def test_a_regular_expression_per_item_is_cheap(tmp_path: Path) -> None:
+    # like str.split or str.replace: linear in one string, not work of unknown size
+    path = write_module(
+        tmp_path,
+        """
+        import re
+
+        HEADER_RE = re.compile(r"[\\x00-\\x1F\\x7F()<>@,;:[]={} \\t\\\\\\"]")
+
+
+        async def send(headers):
+            for name, value in headers:
+                if HEADER_RE.search(name):
+                    raise RuntimeError("Invalid HTTP header name.")
+                if re.match(r"\\s", value):
+                    raise RuntimeError("Invalid HTTP header value.")
+        """,
+    )
+    assert of_code(check_file(tmp_path, path), CODE) == []
