@@ -37,6 +37,7 @@ import os
 import time
 import traceback
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -99,7 +100,7 @@ class Session:
         self._busy_key: str | None = None
         self._refresh_pending = False
         self._serial = 0
-        self.stats: list[float] = []
+        self.stats: deque[float] = deque(maxlen=1000)  # recent analysis times; bounded: the server runs for days
         self.worker = WorkerThread()
         self.engine = Engine(self._report_from_worker)
         self._loop: asyncio.AbstractEventLoop | None = None

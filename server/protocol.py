@@ -8,10 +8,18 @@
   (push or pull diagnostics, chosen per client).
 * ``workspace/executeCommand``: the request's ``workDoneToken`` is made
   available to the command handler (pygls passes only the arguments).
+* Bookkeeping: pygls files the future of every handler it runs under a message
+  id in ``_request_futures``, but only a request's answer removes it; the
+  futures of notifications (keyed by a fresh uuid) and of the steps of its
+  built-in generator handlers (``didChange`` runs as one) stayed forever, about
+  1 KiB per edit.  Each future now leaves the table when it is done.
+* ``$/cancelRequest`` for a request that was already answered is normal (the
+  client cancels what it no longer needs, racing the answer): not a warning.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -86,6 +94,32 @@ class AsyncsenseProtocol(LanguageServerProtocol):
                 return
             self._initialize_seen = True
         super().handle_message(message)
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            loop = asyncio.get_running_loop()
+            future.add_done_callback(lambda done: self._forget_soon(loop, msg_id, done))
+
+    def _forget_soon(self, loop: asyncio.AbstractEventLoop, msg_id: Any, future: Any) -> None:
+        # Later, on the loop: a future can finish inside a loop over the table
+        # (shutdown cancels them all) or in pygls' thread pool.
+        try:
+            loop.call_soon_threadsafe(self._forget, msg_id, future)
+        except RuntimeError:  # the loop is closed: the server is gone
+            pass
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        # Only this future's entry: a client may reuse an answered request's id.
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        if msg_id not in self._request_futures:
+            log.debug("$/cancelRequest for %s: already answered (or never sent)", msg_id)
+            return
+        super()._handle_cancel_notification(msg_id)
 
     def send_parse_error(self, error: Exception) -> None:
         """Answer a body that was not a JSON-RPC message (its id is unknown: null)."""

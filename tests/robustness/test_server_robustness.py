@@ -357,18 +357,21 @@ def test_ten_thousand_edits(server: RawServer, tmp_path: Path) -> None:
     print(f"\nsoak (seed {seed}): " + "; ".join(f"{n} edits: {kib / 1024:.0f} MiB, {s:.2f} s" for n, kib, s in checkpoints))
     TALLY["soak edits"] += SOAK_EDITS
     TALLY["soak memory after 1,000 edits (MiB)"] = checkpoints[0][1] // 1024
-    TALLY["soak memory after 10,000 edits (MiB)"] = checkpoints[-1][1] // 1024
+    TALLY[f"soak memory after {SOAK_EDITS:,} edits (MiB)"] = checkpoints[-1][1] // 1024
     early = max(s for _, _, s in checkpoints[:3])
     late = max(s for _, _, s in checkpoints[-3:])
     assert late < max(3 * early, early + 3.0), f"latency crept: {checkpoints}"
     assert server.alive
-    # Flat: once warm (jedi's caches filled in the first 2,000 edits), the last 4,000
-    # edits may not add more than a few MiB (the engine alone, in-process, adds ~0).
-    middle, last = checkpoints[5][1], checkpoints[-1][1]
-    if last - middle >= 4 * 1024:
-        # Known open bug (docs/robustness.md, "Not fixed"): only this check is an expected
-        # failure; staleness and latency above fail the test as usual.  Remove when found.
-        pytest.xfail(
-            f"open bug: resident memory grew by {(last - middle) / 1024:.1f} MiB over the last"
-            f" {SOAK_EDITS * 4 // 10} edits: {[(n, kib // 1024) for n, kib, _ in checkpoints]}"
-        )
+    # Flat.  jedi's caches grow in steps (10-15 MiB at once, whenever an edit first
+    # makes it infer something new), so a one-off step is fine; a trend is not.  Before
+    # the fix (pygls kept a future per message, issue #5) every 1,000 edits added ~2 MiB:
+    # the median growth between checkpoints catches that and ignores the steps.
+    per_thousand = sorted(
+        (b_kib - a_kib) / 1024 * 1000 / (b_n - a_n)
+        for (a_n, a_kib, _), (b_n, b_kib, _) in zip(checkpoints, checkpoints[1:])
+    )
+    median = per_thousand[len(per_thousand) // 2]
+    TALLY["soak memory growth, median (KiB per 1,000 edits)"] = round(median * 1024)
+    trend = [(n, kib // 1024) for n, kib, _ in checkpoints]
+    assert median < 0.75, f"resident memory grows {median:.2f} MiB per 1,000 edits: {trend}"
+    assert checkpoints[-1][1] - checkpoints[0][1] < 32 * 1024, f"resident memory grew too much: {trend}"
