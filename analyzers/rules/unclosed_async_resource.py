@@ -24,7 +24,8 @@ What it finds
     same module returns when its every ``return`` hands back the object
     itself or something it keeps (``return self``, ``return self._transport``,
     ``return self._pool[key]``, a new one stored in ``self._pool[key]``
-    first): no factory, the object that keeps it closes it.  The diagnostic
+    first), or a method declared to return its own class: no factory,
+    the object that keeps it closes it.  The diagnostic
     is reported at the call that creates the resource.
 
 Why it is bad
@@ -77,8 +78,9 @@ Not caught yet
 
     Reported though the caller does not own it: what a method defined in
     another module hands back from the object's own state (only methods of
-    the module being checked are read), or through a method that returns
-    either the object or an awaitable of it.
+    the module being checked are read).  Missed: a method declared to
+    return its own class is taken as fluent (it returns the object it is
+    called on), so a ``copy()`` that makes a new resource is not reported.
 """
 
 from __future__ import annotations
@@ -149,10 +151,20 @@ def _resource_of(ctx: RuleContext, call: ast.Call) -> Resource | None:
     if decl is not None and decl.returns:
         # a factory of the project: `async def make_client() -> httpx.AsyncClient`
         made = _type_resource(ctx, decl.returns)
-        if made is not None and not _hands_back_what_it_holds(ctx, target, set()):
+        if made is not None and not _returns_its_object(ctx, decl) and not _hands_back_what_it_holds(ctx, target, set()):
             with_ = made.with_ and not decl.creates_coroutine
             return Resource(f"{decl.name}", made.close, with_)
     return None
+
+
+def _returns_its_object(ctx: RuleContext, decl) -> bool:
+    """A method (not a class or static method) declared to return its own class:
+    ``def execute_command(self, ...) -> "Pipeline"`` on a pipeline - a fluent
+    method handing back the object it is called on, which its owner closes.  (A
+    ``copy()`` that makes a new resource is missed.)"""
+    if decl.class_qualname is None or decl.is_static or decl.is_classmethod:
+        return False
+    return decl.returns == decl.class_qualname
 
 
 def _hands_back_what_it_holds(ctx: RuleContext, qualname: str, visiting: set[str]) -> bool:

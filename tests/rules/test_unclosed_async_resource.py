@@ -393,3 +393,57 @@ class User(Client):
     marked = {i for i, line in enumerate(path.read_text().splitlines(), start=1) if line.endswith("# flagged")}
     assert len(marked) == 2
     assert flagged_lines(check_file(tmp_path, path), CODE) == marked
+
+
+def test_a_method_returning_its_own_class_hands_back_its_object(tmp_path: Path) -> None:
+    # The method lives in another module (its body is not read): its declared return
+    # type is its own class, so it is taken as fluent - the object it is called on.
+    (tmp_path / "pipes.py").write_text(
+        textwrap.dedent(
+            """
+            from typing import Awaitable, Union
+
+
+            class Pipeline:
+                async def __aenter__(self):
+                    return self
+
+                async def __aexit__(self, *exc):
+                    await self.aclose()
+
+                async def aclose(self):
+                    pass
+
+                def execute_command(self, *args) -> Union["Pipeline", Awaitable["Pipeline"]]:
+                    return self.queue(*args)
+
+                @classmethod
+                def create(cls) -> "Pipeline":
+                    return cls()
+            """
+        )
+    )
+    path = write_module(
+        tmp_path,
+        """
+        from pipes import Pipeline
+
+
+        class Batch(Pipeline):
+            async def discard(self):
+                await self.execute_command("DISCARD")
+
+
+        async def run(pipe: Pipeline, commands):
+            for command in commands:
+                pipe.execute_command(*command)
+
+
+        async def make():
+            made = Pipeline.create()  # flagged
+            print(made)
+        """,
+        "user.py",
+    )
+    marked = {i for i, line in enumerate(path.read_text().splitlines(), start=1) if line.endswith("# flagged")}
+    assert flagged_lines(check_file(tmp_path, path), CODE) == marked
