@@ -36,7 +36,7 @@ from .inference import JediInference, detect_python
 from .libraries import LibraryFollower
 from .notebooks import is_notebook, notebook_source
 from .parsing import decode_source, parse_module
-from .reparse import BufferParser
+from .reparse import BufferParse, BufferParser
 from .rules import RULES, RuleContext
 from .semantics import ModuleModel, Resolver
 from .summary import FunctionFacts, ModuleFacts, ProjectFacts, refine, summarise
@@ -106,6 +106,7 @@ class Project:
         self._overrides: dict[str, str] = dict(overrides or {})  # path -> editor text
         self._adopted_facts: list[ModuleFacts] = []
         self._buffer_parsers: dict[str, BufferParser] = {}
+        self._block_models: dict[str, dict] = {}  # path -> what the model builder found per block
         self._inference: JediInference | None = None
         self._source_roots: set[Path] = {self.root, self.root / "src"}
         self._stale_facts: set[str] = set()
@@ -155,6 +156,7 @@ class Project:
         key = str(Path(path).resolve())
         self._overrides.pop(key, None)
         self._buffer_parsers.pop(key, None)
+        self._block_models.pop(key, None)
         self._invalidate(key)
 
     def _invalidate(self, key: str) -> None:
@@ -195,13 +197,23 @@ class Project:
         if notebook is not None:
             text = notebook.text
         name, is_package = self.module_name_for(resolved)
+        blocks = block_cache = None
         if key in self._overrides:
-            # An editor buffer: re-parse only the top-level blocks the edit touched.
-            parsed = self._buffer_parsers.setdefault(key, BufferParser()).parse(text, key)
+            # An editor buffer: re-parse only the top-level blocks the edit touched,
+            # and re-walk only those blocks to build the model.
+            buffer_parser = self._buffer_parsers.setdefault(key, BufferParser())
+            parsed = buffer_parser.parse(text, key)
+            if isinstance(parsed, BufferParse):
+                blocks = parsed.blocks
+                block_cache = self._block_models.setdefault(key, {})
         else:
             parsed = parse_module(text, key)
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        model = ModuleModel(parsed, key, name, is_package, self.catalog, digest)
+        model = ModuleModel(parsed, key, name, is_package, self.catalog, digest, blocks, block_cache)
+        if model.dropped_deep and key in self._buffer_parsers:
+            # Statements of the parser's trees were cut out in place: not reusable.
+            self._buffer_parsers[key].reset()
+            self._block_models.pop(key, None)
         model.notebook = notebook
         module = _Module(model, decode_error=decode_error)
         self._modules[key] = module

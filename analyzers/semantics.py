@@ -126,6 +126,8 @@ class ModuleModel:
         is_package: bool,
         catalog: Catalog,
         content_hash: str = "",
+        blocks: list[list[ast.stmt]] | None = None,
+        block_cache: dict[int, _BlockModel] | None = None,
     ) -> None:
         self.parsed = parsed
         self.tree = parsed.tree
@@ -143,7 +145,11 @@ class ModuleModel:
         self.loops: list[ast.For | ast.While] = []  # sync `for` and `while` loops, in source order
         self.module_scope = Scope(self.tree, module_name, None, "module")
         self.scopes: list[Scope] = [self.module_scope]
-        _Builder(self).run()
+        self._enclosing: dict[ast.AST, Scope] = {}
+        # Code nested too deeply was cut out of the tree (which a buffer parser must not reuse).
+        self.dropped_deep = False
+        if blocks is None or block_cache is None or not _build_by_blocks(self, blocks, block_cache):
+            _Builder(self).run()
         self.decl = _declare(self)
 
     # -- navigation ---------------------------------------------------------
@@ -157,11 +163,18 @@ class ModuleModel:
             current = self.parents.get(current)
 
     def enclosing_scope(self, node: ast.AST) -> Scope:
+        # Asked for the same nodes by every rule: remembered (the model does not change).
+        found = self._enclosing.get(node)
+        if found is not None:
+            return found
+        found = self.module_scope
         for ancestor in self.ancestors(node):
             scope = self.scope_of.get(ancestor)
             if scope is not None and not _in_header(node, ancestor, self):
-                return scope
-        return self.module_scope
+                found = scope
+                break
+        self._enclosing[node] = found
+        return found
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
         current: ast.AST | None = node
@@ -230,6 +243,35 @@ def _drop_deep_statements(model: ModuleModel, too_deep: list[ast.AST]) -> None:
                 break
         end = statement.end_lineno or statement.lineno
         model.parsed.skipped_lines.update(range(statement.lineno, end + 1))
+        model.dropped_deep = True
+
+
+def _link_parents(parents: dict[ast.AST, ast.AST], tree: ast.AST, depth: int) -> list[ast.AST]:
+    """Record the parent of every node below ``tree`` (at ``depth``); returns the nodes
+    at ``MAX_TREE_DEPTH`` (not entered)."""
+    # ast.iter_child_nodes is a generator over iter_fields: this inlined
+    # loop is about twice as fast, and it runs on every node of every file.
+    node_type = ast.AST
+    too_deep: list[ast.AST] = []
+    stack = [(tree, depth)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth == MAX_TREE_DEPTH:
+            too_deep.append(node)
+            continue
+        depth += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        parents[item] = node
+                        push((item, depth))
+            elif isinstance(value, node_type):
+                parents[value] = node
+                push((value, depth))
+    return too_deep
 
 
 class _Builder(ast.NodeVisitor):
@@ -276,31 +318,7 @@ class _Builder(ast.NodeVisitor):
             self._link_parents(tree)
 
     def _link_parents(self, tree: ast.AST) -> list[ast.AST]:
-        """Record every node's parent; returns the nodes at ``MAX_TREE_DEPTH`` (not entered)."""
-        # ast.iter_child_nodes is a generator over iter_fields: this inlined
-        # loop is about twice as fast, and it runs on every node of every file.
-        parents = self.parents
-        node_type = ast.AST
-        too_deep: list[ast.AST] = []
-        stack = [(tree, 0)]
-        pop, push = stack.pop, stack.append
-        while stack:
-            node, depth = pop()
-            if depth == MAX_TREE_DEPTH:
-                too_deep.append(node)
-                continue
-            depth += 1
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if isinstance(value, list):
-                    for item in value:
-                        if isinstance(item, node_type):
-                            parents[item] = node
-                            push((item, depth))
-                elif isinstance(value, node_type):
-                    parents[value] = node
-                    push((value, depth))
-        return too_deep
+        return _link_parents(self.parents, tree, 0)
 
     # -- scopes -------------------------------------------------------------
     def _enter(self, node: ast.AST, name: str, kind: str, is_async: bool = False) -> Scope:
@@ -518,6 +536,139 @@ class _Builder(ast.NodeVisitor):
         awaited = isinstance(parent, ast.Await)
         self.model.calls.append(CallSite(node, self.scope, in_coroutine, awaited))
         self.generic_visit(node)
+
+
+@dataclass
+class _BlockModel:
+    """What the builder found in one top-level block of an editor buffer.
+
+    ``BufferParser`` hands back the very statements of the blocks an edit did
+    not touch; what the walk found in them depends on nothing outside the block
+    (qualnames on the module's name, bindings go to the module's scope in
+    order), so the next model of the buffer reuses it instead of walking again.
+    """
+
+    module: tuple[str, bool]  # (name, is package): qualnames and relative imports depend on it
+    statements: list[ast.stmt]
+    parents: list[dict[ast.AST, ast.AST]]  # per statement: its descendants' parents, in walk order
+    stand_in: Scope | None = None  # the module's scope while the block was walked
+    scopes: list[Scope] = field(default_factory=list)
+    top_scopes: list[Scope] = field(default_factory=list)  # defined directly in the module
+    calls: list[CallSite] = field(default_factory=list)
+    loops: list[ast.For | ast.While] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # in the order the walk added them
+    bindings: dict[str, list[object]] = field(default_factory=dict)  # made in the module's scope
+
+
+class _RecordingSet(set):
+    """A set that also keeps the order things were added (a set's iteration order depends on it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[str] = []
+
+    def add(self, item: str) -> None:
+        self.order.append(item)
+        super().add(item)
+
+    def update(self, *iterables) -> None:  # type: ignore[override]
+        for iterable in iterables:
+            for item in iterable:
+                self.add(item)
+
+
+def _build_by_blocks(model: ModuleModel, blocks: list[list[ast.stmt]], cache: dict[int, _BlockModel]) -> bool:
+    """Build the model from per-block pieces, walking only the blocks not in ``cache``.
+
+    The result is what ``_Builder(model).run()`` gives, down to the order of
+    ``parents``, ``scopes``, ``calls``, ``imports`` and the module's bindings.
+    False (nothing built, cache emptied): a block is nested too deeply, which
+    the whole-module walk handles by cutting statements out.
+    """
+    body = model.tree.body
+    flat = [statement for block in blocks for statement in block]
+    if len(flat) != len(body) or any(a is not b for a, b in zip(flat, body)):
+        cache.clear()
+        return False
+    module = (model.name, model.is_package)
+    chosen: list[_BlockModel] = []
+    fresh: list[_BlockModel] = []
+    for block in blocks:
+        if not block:
+            continue
+        record = cache.get(id(block[0]))
+        if (
+            record is not None
+            and record.module == module
+            and len(record.statements) == len(block)
+            and all(a is b for a, b in zip(record.statements, block))
+        ):
+            chosen.append(record)
+            continue
+        per_statement: list[dict[ast.AST, ast.AST]] = []
+        for statement in block:
+            found: dict[ast.AST, ast.AST] = {}
+            if _link_parents(found, statement, 1):
+                cache.clear()
+                return False
+            per_statement.append(found)
+        record = _BlockModel(module, block, per_statement)
+        chosen.append(record)
+        fresh.append(record)
+    # The whole-module walk links the top statements first, then goes depth first
+    # from the last statement back to the first.
+    parents = model.parents
+    tree = model.tree
+    for statement in body:
+        parents[statement] = tree
+    for record in reversed(chosen):
+        for found in reversed(record.parents):
+            parents.update(found)
+    for record in fresh:
+        _walk_block(model, record)
+    module_scope = model.module_scope
+    bindings = module_scope.bindings
+    scope_of: dict[ast.AST, Scope] = {}
+    for record in chosen:
+        for scope in record.top_scopes:
+            scope.parent = module_scope
+        for scope in record.scopes:
+            scope_of[scope.node] = scope
+        model.scopes.extend(record.scopes)
+        stand_in = record.stand_in
+        model.calls.extend(
+            site if site.scope is not stand_in else CallSite(site.node, module_scope, site.in_coroutine, site.awaited)
+            for site in record.calls
+        )
+        model.loops.extend(record.loops)
+        model.imports.update(record.imports)
+        for name, items in record.bindings.items():
+            bindings.setdefault(name, []).extend(items)
+    model.scope_of = scope_of
+    cache.clear()
+    for record in chosen:
+        cache[id(record.statements[0])] = record
+    return True
+
+
+def _walk_block(model: ModuleModel, record: _BlockModel) -> None:
+    """The builder's walk of one block, on its own: the module's scope is a stand-in."""
+    stand_in = Scope(model.tree, model.module_scope.qualname, None, "module")
+    builder = _Builder(model)
+    builder.scope = stand_in
+    saved = model.scopes, model.calls, model.loops, model.imports
+    imports = _RecordingSet()
+    model.scopes, model.calls, model.loops, model.imports = [], [], [], imports
+    try:
+        for statement in record.statements:
+            builder.visit(statement)
+        record.scopes, record.calls, record.loops = model.scopes, model.calls, model.loops
+    finally:
+        model.scopes, model.calls, model.loops, model.imports = saved
+    record.imports = imports.order
+    record.stand_in = stand_in
+    record.top_scopes = [scope for scope in record.scopes if scope.parent is stand_in]
+    record.bindings = stand_in.bindings
 
 
 def _is_self_attribute(node: ast.AST) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import concurrent.futures
 import ctypes
 import dataclasses
+import gc
 import logging
 import os
 import queue
@@ -204,6 +205,48 @@ def _meaningful(settings: dict[str, Any] | None) -> dict[str, Any]:
     return kept
 
 
+class _Heap:
+    """The cyclic garbage collector, tuned for a long-lived engine that allocates a lot.
+
+    After the first analysis the heap holds some hundred thousand long-lived
+    objects (jedi's state, the catalog, module models) and each edit allocates
+    tens of thousands more, none of them in reference cycles (measured: a full
+    collection after 20 edits finds nothing).  With the default thresholds a
+    full collection - every object scanned, tens of milliseconds - ran every
+    few edits and made the slowest edits twice as slow.  So: a larger first
+    generation, and the heap as it is after the first analysis of a project
+    frozen (``gc.freeze``: left out of collections; those objects are still
+    freed by reference counting).  When projects are thrown away the heap is
+    unfrozen again, so the cycles in their jedi state can be collected.
+    """
+
+    frozen = False
+    tuned = False
+
+    @classmethod
+    def tune(cls) -> None:
+        if not cls.tuned:
+            cls.tuned = True
+            first, second, third = gc.get_threshold()
+            if first and first < 20_000:
+                gc.set_threshold(20_000, max(second, 20), max(third, 20))
+
+    @classmethod
+    def settle(cls) -> None:
+        """After a cold analysis: collect once, then keep what survived out of later collections."""
+        if not cls.frozen and gc.isenabled():
+            gc.collect()
+            gc.freeze()
+            cls.frozen = True
+
+    @classmethod
+    def release(cls) -> None:
+        """Projects are being dropped: let the collector see every object again."""
+        if cls.frozen:
+            gc.unfreeze()
+            cls.frozen = False
+
+
 class Engine:
     def __init__(self, report: Callable[[str, types.MessageType], None]) -> None:
         self.report = report
@@ -214,6 +257,9 @@ class Engine:
         self.configs: dict[str, Config] = {}
         self._root_of: dict[str, str] = {}
         self._config_errors: set[str] = set()
+        _Heap.tune()
+        _Heap.release()  # a new engine: the projects of an older one may be dropped
+        self._settle = True  # after the next analysis, the heap is settled (_Heap)
 
     # -- settings and projects --------------------------------------------------
     def set_workspace(self, roots: Sequence[str], global_settings: dict | None, root_settings: dict[str, dict]) -> None:
@@ -279,8 +325,11 @@ class Engine:
         ):
             project = None
         if project is None:
+            if root in self.projects:
+                _Heap.release()  # the old project goes
             project = Project(root, config, python=config.python)
             self.projects[root] = project
+            self._settle = True
         else:
             project.config = config
         return project
@@ -288,6 +337,8 @@ class Engine:
     def reset(self) -> None:
         """Throw away every Project (after an interrupted job left them inconsistent)."""
         self.projects.clear()
+        _Heap.release()
+        self._settle = True
 
     # -- open documents ---------------------------------------------------------
     def analyse(self, snap: Snapshot, is_stale: Callable[[], bool]) -> Analysis:
@@ -308,6 +359,9 @@ class Engine:
         diagnostics = self._postprocess(result.diagnostics, project.config, root, smap.lines)
         items = self._convert(diagnostics, smap, snap.path, project, snap.version)
         dependents = project.dependents_of(snap.path)
+        if self._settle:
+            self._settle = False
+            _Heap.settle()
         return Analysis(
             snap.key,
             snap.path,
