@@ -62,6 +62,8 @@ class _Module:
     facts: ModuleFacts | None = None
     decode_error: str | None = None
     resolver: Resolver | None = None  # kept: its cache holds the module's resolved calls
+    # The other modules' declarations when the resolver was made (what its answers used).
+    index_state: dict | None = None
 
 
 class Project:
@@ -107,6 +109,7 @@ class Project:
         self._adopted_facts: list[ModuleFacts] = []
         self._buffer_parsers: dict[str, BufferParser] = {}
         self._block_models: dict[str, dict] = {}  # path -> what the model builder found per block
+        self._previous: dict[str, _Module] = {}  # path -> an editor buffer's last version, for its resolver
         self._inference: JediInference | None = None
         self._source_roots: set[Path] = {self.root, self.root / "src"}
         self._stale_facts: set[str] = set()
@@ -155,14 +158,18 @@ class Project:
     def drop_source(self, path: Path | str) -> None:
         key = str(Path(path).resolve())
         self._overrides.pop(key, None)
+        self._previous.pop(key, None)
         self._buffer_parsers.pop(key, None)
         self._block_models.pop(key, None)
         self._invalidate(key)
 
     def _invalidate(self, key: str) -> None:
         old = self._modules.pop(key, None)
+        self._previous.pop(key, None)
         if old is None:
             return
+        if key in self._overrides and old.resolver is not None and old.index_state == self._index_state(old.model):
+            self._previous[key] = old  # its resolver may seed the next version's (_carry_resolutions)
         if self._by_name.get(old.model.name) == key:
             del self._by_name[old.model.name]
         self.index.remove(old.model.name)
@@ -248,7 +255,34 @@ class Project:
             return Resolver(model, self.index, self.inference)
         if module.resolver is None:
             module.resolver = Resolver(model, self.index, self.inference)
+            module.index_state = self._index_state(model)
+            previous = self._previous.pop(model.path, None)
+            if previous is not None:
+                self._carry_resolutions(previous, module)
         return module.resolver
+
+    def _index_state(self, model: ModuleModel) -> dict:
+        """The other modules' declarations (compared by identity: a reloaded module has a new one)."""
+        return {name: id(decl) for name, decl in self.index.modules.items() if name != model.name}
+
+    def _carry_resolutions(self, previous: _Module, module: _Module) -> None:
+        """An editor buffer's new version: its resolver starts from the last one's answers
+        for the calls of unchanged blocks, when nothing else those answers depend on
+        changed - the module's bindings and declarations, the other modules'
+        declarations, star imports and the catalog (see ``Resolver.carry_over``)."""
+        old, new = previous.model, module.model
+        if (
+            previous.resolver is None
+            or old.catalog is not new.catalog
+            or (old.name, old.is_package) != (new.name, new.is_package)
+            or new.star_import is None
+            or old.star_import != new.star_import
+            or previous.index_state != module.index_state
+            or not _same_declarations(old.decl, new.decl)
+            or old.module_scope.bindings != new.module_scope.bindings  # AST nodes compare by identity
+        ):
+            return
+        module.resolver.carry_over(previous.resolver)
 
     def _summarise_all(self) -> None:
         for module in list(self._modules.values()):
@@ -453,6 +487,17 @@ class Project:
                 diagnostic.path = display_path
         found.sort(key=Diagnostic.sort_key)
         return found
+
+
+def _same_declarations(old, new) -> bool:
+    """Two versions of a module declare the same (whatever their text's hash)."""
+    return (
+        old.globals == new.globals
+        and old.functions == new.functions
+        and old.classes == new.classes
+        and old.imports == new.imports
+        and old.is_package == new.is_package
+    )
 
 
 def _imported_modules(model: ModuleModel) -> set[str]:

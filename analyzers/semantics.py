@@ -148,6 +148,7 @@ class ModuleModel:
         self._enclosing: dict[ast.AST, Scope] = {}
         # Code nested too deeply was cut out of the tree (which a buffer parser must not reuse).
         self.dropped_deep = False
+        self.star_import: bool | None = None  # a `from m import *` anywhere (None: not known yet)
         if blocks is None or block_cache is None or not _build_by_blocks(self, blocks, block_cache):
             _Builder(self).run()
         self.decl = _declare(self)
@@ -558,6 +559,7 @@ class _BlockModel:
     loops: list[ast.For | ast.While] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)  # in the order the walk added them
     bindings: dict[str, list[object]] = field(default_factory=dict)  # made in the module's scope
+    star_import: bool = False  # a `from m import *` in the block
 
 
 class _RecordingSet(set):
@@ -629,6 +631,7 @@ def _build_by_blocks(model: ModuleModel, blocks: list[list[ast.stmt]], cache: di
     module_scope = model.module_scope
     bindings = module_scope.bindings
     scope_of: dict[ast.AST, Scope] = {}
+    star_import = False
     for record in chosen:
         for scope in record.top_scopes:
             scope.parent = module_scope
@@ -641,10 +644,12 @@ def _build_by_blocks(model: ModuleModel, blocks: list[list[ast.stmt]], cache: di
             for site in record.calls
         )
         model.loops.extend(record.loops)
+        star_import = star_import or record.star_import
         model.imports.update(record.imports)
         for name, items in record.bindings.items():
             bindings.setdefault(name, []).extend(items)
     model.scope_of = scope_of
+    model.star_import = star_import
     cache.clear()
     for record in chosen:
         cache[id(record.statements[0])] = record
@@ -669,6 +674,13 @@ def _walk_block(model: ModuleModel, record: _BlockModel) -> None:
     record.stand_in = stand_in
     record.top_scopes = [scope for scope in record.scopes if scope.parent is stand_in]
     record.bindings = stand_in.bindings
+    record.star_import = any(
+        _is_star_import(node) for node in (*record.statements, *(n for found in record.parents for n in found))
+    )
+
+
+def _is_star_import(node: ast.AST) -> bool:
+    return type(node) is ast.ImportFrom and any(alias.name == "*" for alias in node.names)
 
 
 def _is_self_attribute(node: ast.AST) -> bool:
@@ -798,8 +810,14 @@ class Resolver:
         self.index = index
         self.catalog = model.catalog
         self.inference = inference
-        self._call_cache: dict[ast.Call, Value] = {}
-        self._star_import: bool | None = None
+        # (call, depth) -> callee.  By depth: a call reached through a binding is
+        # resolved with less depth left than when it is asked for itself, and keyed by
+        # call alone the answer depended on which came first.  Keyed so, an entry
+        # made by cheap resolution depends only on the call's code, the module's
+        # bindings and the index - which lets the next version of an editor
+        # buffer start from this cache (``carry_over``).
+        self._call_cache: dict[tuple[ast.Call, int], Value] = {}
+        self._star_import: bool | None = model.star_import
         self._inferred: set[ast.Call] = set()
         self._receiver_memo: dict[tuple[int, str, str], Value | None] = {}
         # Annotations being resolved: `x: x = 1` (or `a: b` with `b: a`) names itself.
@@ -1093,7 +1111,8 @@ class Resolver:
         ``infer=False`` keeps to cheap resolution; jedi is asked at most once per
         call, and only when ``infer`` is set and the call's name could matter.
         """
-        cached = self._call_cache.get(node)
+        key = (node, depth)
+        cached = self._call_cache.get(key)
         if cached is not None and (cached.known or not infer or node in self._inferred):
             return cached
         if scope is None:
@@ -1102,8 +1121,21 @@ class Resolver:
         if not value.known and infer and self.inference is not None and self._worth_inferring(node, scope):
             self._inferred.add(node)
             value = self._infer_callee(node, scope) or UNKNOWN
-        self._call_cache[node] = value
+        self._call_cache[key] = value
         return value
+
+    def carry_over(self, previous: Resolver) -> None:
+        """Start from what ``previous`` - the resolver of the buffer's last version -
+        found by cheap resolution for calls still in the tree.  Only when nothing
+        those answers depend on changed: the caller checks the module's bindings,
+        declarations and the index (``Project._carry_resolutions``)."""
+        parents = self.model.parents
+        inferred = previous._inferred
+        cache = self._call_cache
+        for key, value in previous._call_cache.items():
+            node = key[0]
+            if node in parents and node not in inferred:
+                cache[key] = value
 
     def _infer_callee(self, node: ast.Call, scope: Scope) -> Value | None:
         """jedi's answer, shared by calls of one method on the same receiver in a scope."""

@@ -119,6 +119,11 @@ EXTRA_LINES = [
     "x = 1",
     "a = 1; b = (lambda: time.sleep(2)); asyncio.run(handler({}))",
     "import threading",
+    "import asyncio as time",
+    "from subprocess import run as load",
+    "js = None",
+    "def load(path): return path",
+    "class Storage: pass",
     "from .other import thing",
     "def added():",
     "async def g(",
@@ -335,3 +340,24 @@ def test_code_nested_too_deeply_stays_cut_out_after_edits(package: Path):
         got = project.analyze_open_document(path, text)
         expected = Project(package, use_jedi=False, library_cache_dir=False).analyze_open_document(path, text)
         assert got.partial and _diagnostics(got) == _diagnostics(expected)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("import time", "import asyncio as time"),  # the binding a function's calls resolve through
+        ("import time", "import time\ntime = asyncio"),  # a second binding of the name
+        ("def load(path: str) -> dict:", "async def load(path: str) -> dict:"),  # a declaration
+        ("from . import sibling", "from . import sibling\nfrom os import *"),  # a star import
+    ],
+)
+def test_answers_carried_over_follow_what_they_depend_on(package: Path, edit):
+    """Resolutions carried from a buffer's last version (unchanged blocks) must not
+    survive a change of the bindings, declarations or imports they used."""
+    path = package / "pkg" / "mod.py"
+    project = Project(package, use_jedi=False, library_cache_dir=False)
+    project.analyze_open_document(path, SOURCE)
+    edited = SOURCE.replace(*edit)
+    got = project.analyze_open_document(path, edited)
+    expected = Project(package, use_jedi=False, library_cache_dir=False).analyze_open_document(path, edited)
+    assert _diagnostics(got) == _diagnostics(expected)
