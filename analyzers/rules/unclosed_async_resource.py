@@ -175,7 +175,10 @@ def _hands_back_what_it_holds(ctx: RuleContext, qualname: str, visiting: set[str
     if qualname in visiting:
         return True  # `return await self.initialize()` inside `initialize`: its other returns decide
     function = _function_here(ctx, qualname)
-    if function is None or not function.args.args or _is_static(function):
+    decl = ctx.function_decl(qualname)
+    if function is None or decl is None or decl.class_qualname is None:
+        return False  # a plain function: its first parameter is no owner
+    if not function.args.args or _is_static(function):
         return False
     visiting.add(qualname)
     owner = function.args.args[0].arg  # self, or cls
