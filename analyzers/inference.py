@@ -1,11 +1,15 @@
 """jedi, used where cheap resolution cannot tell what a call is.
 
 jedi infers through return values, assignments and installed libraries
-(``get_client().fetch()``), but its first inference in a big library costs up to
-a second and later ones milliseconds.  So: one jedi ``Project`` per workspace,
-kept warm for the life of the process; one ``Script`` per module version;
-answers memoised per call position; and the resolver asks only about calls
-whose name matters (a catalog name or a project function name).
+(``get_client().fetch()``), but a query costs tens to hundreds of
+milliseconds (its first in a process up to a second or more).  So: one jedi
+``Project`` per workspace, kept warm for the life of the process; one
+``Script`` per module version; answers memoised per call position; the
+resolver asks only about calls whose name matters (a catalog name or a
+project function name); and of the catalog's method names only those whose
+class can occur here (``_may_matter``).  Whether a library function is an
+``async def`` is read from its source (``libraries.DefinitionFinder``), never
+asked of jedi.
 
 jedi is not thread-safe: an instance of this class must be used from one
 thread (the language server gives it a dedicated worker).
@@ -17,6 +21,7 @@ import ast
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from functools import lru_cache
@@ -24,11 +29,54 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .index import ProjectIndex, Value
+from .libraries import STDLIB_MODULES, DefinitionFinder
 
 if TYPE_CHECKING:
     from .semantics import ModuleModel
 
 log = logging.getLogger(__name__)
+
+
+_COMMENT = re.compile(r"#[^\n]*")
+_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)
+_MAX_LIBRARY_FILES_SCANNED = 5000  # a count: answers never depend on timing
+
+# Where unawaited-coroutine asks jedi: the call's result is dropped, assigned or a condition.
+_DROPPED_OR_PLAIN = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.If, ast.While,
+                     ast.IfExp, ast.Assert, ast.BoolOp, ast.UnaryOp, ast.Compare)
+
+
+def _result_may_be_dropped(model: ModuleModel, call: ast.Call) -> bool:
+    """Over-approximates unawaited-coroutine's jedi sites by the call's parent node."""
+    parent = model.parents.get(call)
+    return parent is None or isinstance(parent, _DROPPED_OR_PLAIN)
+
+
+def _in_loop_of_coroutine(model: ModuleModel, call: ast.Call) -> bool:
+    in_loop = False
+    node = model.parents.get(call)
+    while node is not None:
+        if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
+            in_loop = True
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        elif isinstance(node, ast.AsyncFunctionDef):
+            return in_loop
+        node = model.parents.get(node)
+    return False
+
+
+# Modules whose classes a project meets without importing them (``open()`` gives io objects).
+_ALWAYS_AVAILABLE = frozenset({"builtins", "io", "_io"})
+
+
+def _typeshed_stub_roots(jedi) -> list[Path]:
+    """jedi's bundled typeshed third-party stubs (``stubs/<distribution>``)."""
+    stubs = Path(jedi.__file__).parent / "third_party" / "typeshed" / "stubs"
+    try:
+        return sorted(path for path in stubs.iterdir() if path.is_dir())
+    except OSError:
+        return []
 
 
 def detect_python(root: Path, explicit: str | None = None) -> str | None:
@@ -134,7 +182,17 @@ class JediInference:
         self._state = InferenceState(self.project, environment=self.environment, script_path=root)
         self._scripts: dict[str, tuple[str, object]] = {}
         self._answers: dict[tuple[str, str, int, int], Value | None] = {}
+        # The same answers by receiver text (the resolver shares one answer among
+        # the calls of a method on one receiver in a scope, asking jedi once).
+        self._by_receiver: dict[tuple[str, str, str, str], Value | None] = {}
         self.queries = 0
+        self.root = Path(root)
+        self.python = python
+        self._finder: DefinitionFinder | None = None
+        self._cheap: dict[str, tuple[str, object]] = {}  # path -> (content hash, cheap Resolver)
+        self._method_owners: tuple[object, dict[str, bool]] | None = None
+        self._spelled: dict[str, tuple[tuple[int, int], set[str]]] = {}  # path -> (stamp, class names)
+        self._library_imports_memo: dict[frozenset[str], set[str]] = {}
 
     def _script(self, model: ModuleModel):
         key = model.path
@@ -143,9 +201,35 @@ class JediInference:
             return cached[1]
         if cached is not None:
             self._forget_module(model)
+        self._preload(model)
         script = _script_with_state(self._jedi, self._state, model.text, model.path, self.project)
         self._scripts[key] = (model.content_hash, script)
         return script
+
+    def _preload(self, model: ModuleModel) -> None:
+        """Put the module's parso tree in parso's memory cache from its disk cache.
+
+        ``jedi.Script`` parses its code without parso's disk cache (0.1-0.3 s for
+        a big module, in every process); loading the pickled tree of an
+        unchanged file takes a tenth of that, and the Script's diff parse of the
+        same text against it is nearly free.  Editor buffers that differ from
+        the file are parsed as before.
+        """
+        try:
+            with open(model.path, "rb") as handle:
+                on_disk = handle.read()
+            if on_disk.decode("utf-8") != model.text:
+                return
+            from jedi.file_io import FileIO
+
+            self._state.parse(
+                file_io=FileIO(model.path),
+                cache=True,
+                diff_cache=True,
+                cache_path=self._jedi.settings.cache_directory,
+            )
+        except Exception as exc:  # noqa: BLE001 - only an optimisation
+            log.debug("could not preload %s: %s", model.path, exc)
 
     def _forget_module(self, model: ModuleModel) -> None:
         """Drop jedi's cached value of a module whose text changed."""
@@ -156,7 +240,9 @@ class JediInference:
 
     def forget(self, path: str) -> None:
         self._scripts.pop(path, None)
+        self._cheap.pop(path, None)
         self._answers = {k: v for k, v in self._answers.items() if k[0] != path}
+        self._by_receiver = {k: v for k, v in self._by_receiver.items() if k[0] != path}
 
     def infer_callee(self, model: ModuleModel, call: ast.Call) -> Value | None:
         position = _callee_name_position(model, call)
@@ -166,6 +252,9 @@ class JediInference:
         key = (model.path, model.content_hash, line, column)
         if key in self._answers:
             return self._answers[key]
+        if not self._may_matter(model, call):
+            self._answers[key] = None
+            return None
         answer = self._infer(model, line, column)
         func = call.func
         if isinstance(func, ast.Attribute) and (answer is None or not self._catalog_knows(answer)):
@@ -176,7 +265,227 @@ class JediInference:
             if through is not None and (answer is None or self._catalog_knows(through)):
                 answer = through
         self._answers[key] = answer
+        if isinstance(func, ast.Attribute):
+            self._by_receiver[(model.path, model.content_hash, ast.dump(func.value), func.attr)] = answer
         return answer
+
+    # -- which queries can change a finding -----------------------------------
+    def _may_matter(self, model: ModuleModel, call: ast.Call) -> bool:
+        """Can jedi's answer for this call be something a rule acts on?
+
+        The resolver asks about calls named like a project function that
+        matters (``index.inference_names``) or like a method of a catalog
+        class (``catalog.method_names``).  Two things narrow that down here:
+
+        * A coroutine matters only to unawaited-coroutine, which asks jedi only
+          where the call's result is dropped, assigned or used as a condition
+          (its ``_JEDI_SITES``).  Elsewhere (an argument, an attribute's
+          receiver, a ``return``) names that matter only as coroutines - a
+          project ``async def close`` or the catalog's ``asyncio.Queue.get`` -
+          are not worth a query (blocking-call and the chains skip coroutines).
+        * jedi can only answer with a catalog class that can occur in this
+          project: one of an installed library (a library call may return it),
+          of ``builtins``/``io`` (``open()`` needs no import), or of a standard
+          module the project imports *and* whose class name the project's code
+          spells somewhere (``Queue``, ``Path``).  Classes of the project
+          itself are left to the first rule (``inference_names``).
+          ``get`` is a catalog method of ``requests.Session`` and
+          ``queue.Queue``: without requests installed and without ``Queue``
+          in the code, ``headers.get(...)`` is neither, and jedi is not asked.
+          (Missed: a standard-library object that a library hands over
+          without the project naming its class.)
+        """
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if name is None:
+            return True
+        project_names = self.index.inference_names
+        catalog_method = name in self.catalog.method_names
+        if name not in project_names and not catalog_method:
+            return True  # not a question the resolver's name filter lets through: asked directly
+        if _in_loop_of_coroutine(model, call):
+            # loop-starvation weighs the calls of such loops with what other rules asked jedi
+            # (``asyncio.Server.close`` is cheap, an unknown ``server.close()`` is not).
+            return True
+        coroutines_matter = _result_may_be_dropped(model, call)
+        if name in project_names and (coroutines_matter or name not in getattr(project_names, "coroutine_only", ())):
+            return True
+        return catalog_method and self._method_can_occur(model, name, coroutines_matter)
+
+    def _method_can_occur(self, model: ModuleModel, method: str, coroutines_matter: bool) -> bool:
+        token = self.index.function_names  # a new set object whenever the index changes
+        if self._method_owners is None or self._method_owners[0] is not token:
+            self._method_owners = (token, {})
+        memo = self._method_owners[1]
+        libraries = self._libraries_of(model)
+        key = (method, coroutines_matter, libraries)
+        if key not in memo:
+            memo[key] = any(
+                self._class_can_occur(owner, libraries)
+                for owner, is_coroutine in self._catalog_owners().get(method, ())
+                if coroutines_matter or not is_coroutine
+            )
+        return memo[key]
+
+    def _libraries_of(self, model: ModuleModel) -> frozenset[str]:
+        """The installed third-party libraries a module imports."""
+        project = self._project_tops()
+        return frozenset(
+            top
+            for top in {name.split(".", 1)[0] for name in model.decl.imports}
+            if top not in STDLIB_MODULES and top not in project and self._installed(top)
+        )
+
+    def _catalog_owners(self) -> dict[str, list[tuple[str, bool]]]:
+        """Method name -> (catalog class, whether the entry is a coroutine only)."""
+        owners = getattr(self, "_owners_cache", None)
+        if owners is None:
+            owners = {}
+            catalog = self.catalog
+            classes = set(catalog.returns.values()) | set(catalog.bases)
+            other = {*catalog.blocking, *catalog.offload, *catalog.loop_callbacks}
+            for name in sorted({*other, *catalog.coroutines}):
+                owner, _, method = name.rpartition(".")
+                if owner and (owner.rsplit(".", 1)[-1][:1].isupper() or owner in classes):
+                    owners.setdefault(method, []).append((owner, name not in other))
+            self._owners_cache = owners
+        return owners
+
+    def _class_can_occur(self, owner: str, libraries: frozenset[str]) -> bool:
+        top = owner.split(".", 1)[0]
+        if top in _ALWAYS_AVAILABLE:
+            return True
+        if top in self._project_tops():
+            return False  # the project's own classes: ``inference_names`` decides
+        if top in STDLIB_MODULES:
+            if top in self._imported_tops() and owner.rsplit(".", 1)[-1] in self._spelled_names():
+                return True
+            # An installed library the module imports may hand one over (``netkit.open_channel()``
+            # returning a socket): if it, or a library it imports, imports the class's module.
+            return top in self._library_imports(libraries)
+        return self._installed(top)
+
+    def _library_imports(self, libraries: frozenset[str]) -> set[str]:
+        """Top-level modules imported by these installed libraries, transitively."""
+        memo = self._library_imports_memo
+        if libraries in memo:
+            return memo[libraries]
+        found: set[str] = set()
+        seen: set[str] = set()
+        pending = sorted(libraries)
+        budget = [_MAX_LIBRARY_FILES_SCANNED]
+        while pending:
+            top = pending.pop()
+            if top in seen or not self._installed(top):
+                continue
+            seen.add(top)
+            for imported in self._imports_of_library(top, budget):
+                found.add(imported)
+                if imported not in STDLIB_MODULES and imported not in seen:
+                    pending.append(imported)
+        memo[libraries] = found
+        return found
+
+    def _imports_of_library(self, top: str, budget: list[int]) -> set[str]:
+        imported: set[str] = set()
+        for site in self.finder.paths:
+            package = site / top
+            files = sorted(package.rglob("*.py")) if package.is_dir() else [site / f"{top}.py"]
+            for path in files:
+                if budget[0] <= 0:
+                    return imported
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                budget[0] -= 1
+                imported.update(match.split(".", 1)[0] for match in _IMPORT.findall(text))
+            if files and files[0].exists():
+                break
+        return imported
+
+    def _project_tops(self) -> set[str]:
+        return {name.split(".", 1)[0] for name in self.index.modules}
+
+    def _spelled_names(self) -> set[str]:
+        """The catalog's class names that the project's code spells (comments aside)."""
+        owners = {owner.rsplit(".", 1)[-1] for pairs in self._catalog_owners().values() for owner, _ in pairs}
+        found: set[str] = set()
+        pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, owners))) + r")\b")
+        for decl in self.index.modules.values():
+            found.update(self._spelled_in(decl.path, pattern))
+        return found
+
+    def _spelled_in(self, path: str, pattern: re.Pattern) -> set[str]:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return set()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._spelled.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            return set()
+        names = set(pattern.findall(_COMMENT.sub("", text)))
+        self._spelled[path] = (stamp, names)
+        return names
+
+    def _imported_tops(self) -> set[str]:
+        token = self.index.function_names
+        cached = getattr(self, "_tops_cache", None)
+        if cached is None or cached[0] is not token:
+            tops: set[str] = set()
+            for decl in self.index.modules.values():
+                tops.update(module.split(".", 1)[0] for module in decl.imports)
+            cached = (token, tops)
+            self._tops_cache = cached
+        return cached[1]
+
+    def _installed(self, top: str) -> bool:
+        installed = getattr(self, "_installed_cache", None)
+        if installed is None:
+            installed = self._installed_cache = {}
+        if top not in installed:
+            installed[top] = any(
+                (path / top / "__init__.py").is_file() or (path / f"{top}.py").is_file() or (path / top).is_dir()
+                for path in self.finder.paths
+            )
+        return installed[top]
+
+    # -- coroutine functions, from source -------------------------------------
+    @property
+    def finder(self) -> DefinitionFinder:
+        if self._finder is None:
+            self._finder = DefinitionFinder(self.python, self.root, _typeshed_stub_roots(self._jedi))
+        return self._finder
+
+    def callee_name(self, model: ModuleModel, call: ast.Call) -> str | None:
+        """The qualified name the resolver gave a call: jedi's answer if jedi was asked, else cheap resolution."""
+        position = _callee_name_position(model, call)
+        answer = None
+        if position is not None:
+            answer = self._answers.get((model.path, model.content_hash, *position))
+        func = call.func
+        if answer is None and isinstance(func, ast.Attribute):
+            answer = self._by_receiver.get((model.path, model.content_hash, ast.dump(func.value), func.attr))
+        if answer is None:
+            cached = self._cheap.get(model.path)
+            if cached is None or cached[0] != model.content_hash:
+                from .semantics import Resolver
+
+                cached = (model.content_hash, Resolver(model, self.index, None))
+                self._cheap[model.path] = cached
+            resolver = cached[1]
+            answer = resolver.callee(call, infer=False)  # type: ignore[attr-defined]
+        if answer is None or not answer.known:
+            return None
+        if answer.kind in ("function", "ref"):
+            return answer.name
+        return None
 
     def _catalog_knows(self, value: Value) -> bool:
         if value.kind != "ref":
@@ -250,22 +559,37 @@ class JediInference:
         return None
 
     def is_coroutine_function(self, model: ModuleModel, call: ast.Call) -> bool | None:
-        """Whether jedi's definition of the callee is an ``async def`` (None: unknown)."""
-        position = _callee_name_position(model, call)
-        if position is None:
+        """Whether the callee is an ``async def`` (None: unknown).
+
+        Read from the source that defines it (the project's declarations, else
+        the library or standard-library module on the interpreter's path, else
+        a stub jedi bundles), not asked of jedi: the same answer for a fraction
+        of the cost.  An async generator function is not a coroutine function.
+        """
+        name = self.callee_name(model, call)
+        if name is None:
             return None
-        line, column = position
-        try:
-            names = self._script(model).infer(line, column)
-        except Exception:  # noqa: BLE001
+        decl = self.index.functions.get(name)
+        if decl is not None:
+            return decl.is_async and not decl.is_generator
+        found = self._project_member(name)
+        if found is not None:
+            return found
+        return self.finder.is_coroutine_function(name)
+
+    def _project_member(self, name: str) -> bool | None:
+        """``pkg.mod.Class.method`` of a project class (its own or inherited method)."""
+        owner, _, attr = name.rpartition(".")
+        if owner not in self.index.classes:
             return None
-        for name in names:
-            tree_name = getattr(name._name, "tree_name", None)  # jedi keeps the parso leaf here
-            if tree_name is None:
-                continue
-            definition = tree_name.get_definition()
-            if definition is None or definition.type != "funcdef":
-                continue
-            parent = definition.parent
-            return parent is not None and parent.type in ("async_funcdef", "async_stmt")
+        found = self.index.lookup_member(owner, attr)
+        if found is not None and found[1].kind == "function":
+            decl = self.index.functions.get(found[1].name)
+            if decl is not None:
+                return decl.is_async and not decl.is_generator
+        for base in self.index.mro(owner):
+            if base not in self.index.classes:
+                answer = self.finder.is_coroutine_function(f"{base}.{attr}")
+                if answer is not None:
+                    return answer
         return None

@@ -15,12 +15,15 @@ follows the call into it:
   ``ModuleModel`` and resolved with the cheap ``Resolver`` (no jedi), and only
   the function asked for is summarised.  Its calls are followed the same way,
   to a bounded depth (``ProjectFacts.MAX_LIBRARY_DEPTH``).
-* Bounded.  A run parses at most ``MAX_MODULES_PER_RUN`` library modules, and
-  library analysis may only take as long as the rest of the run has taken so
-  far (at least ``MIN_BUDGET_SECONDS``): the first run costs at most about
-  twice the run without library analysis.  Modules whose chains were cut
-  early get a second look at the end of the run (``Project``); what the budget
-  still cuts off is not known (not reported) and is picked up by the next run.
+* Bounded, deterministically.  A run may use the summaries of at most
+  ``MAX_LIBRARY_BYTES_PER_RUN`` bytes of library source (each module counted
+  once per run at its file size, whether its summaries are analysed now or
+  read from the disk cache), and parses at most ``MAX_MODULES_PER_RUN``
+  modules.  The budget is counted in work, not seconds, so the same command
+  on the same tree gives the same findings run after run, on a busy machine
+  or an idle one, with a cold or a warm library cache.  What the budget cuts
+  off is not known (not reported), and the findings of such a run are not
+  cached.
 * Cached.  Library code does not change under a given distribution version, so
   summaries are stored per distribution name and version, shared by every
   project, under ``$ASYNCSENSE_LIBRARY_CACHE``, else
@@ -41,6 +44,7 @@ without install metadata (``*.dist-info``) are analysed but not cached.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import functools
 import hashlib
@@ -71,7 +75,9 @@ log = logging.getLogger(__name__)
 FORMAT = 1  # of the cache files; bump when what a summary records changes
 MAX_MODULES_PER_RUN = 150
 MAX_MODULE_BYTES = 1_000_000
-MIN_BUDGET_SECONDS = 0.25
+# Library source whose summaries one run may use (about 100,000 lines): work
+# units, not seconds, so findings never depend on the machine's load.
+MAX_LIBRARY_BYTES_PER_RUN = 4_000_000
 GUARDED_RUNNER = 1  # site flag: a loop runner under a no-running-loop guard
 
 STDLIB_MODULES = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "__future__", "__main__"}
@@ -316,12 +322,89 @@ class LibraryStats:
     modules_parsed: int = 0
     functions_analysed: int = 0
     functions_from_cache: int = 0
-    seconds: float = 0.0
-    budget: float = 0.0
+    seconds: float = 0.0  # informative only: the budget is ``bytes_used``
+    bytes_used: int = 0  # source size of the library modules whose summaries were used
+    budget: int = MAX_LIBRARY_BYTES_PER_RUN
     exhausted: bool = False
 
 
-class LibraryFollower:
+class _Locator:
+    """Finds the function a dotted name denotes in modules read on demand.
+
+    Subclasses provide ``index`` (the declarations read so far),
+    ``model_catalog`` and ``_load_module(name) -> bool``.
+    """
+
+    index: ProjectIndex
+    model_catalog: Catalog
+
+    def _load_module(self, module: str) -> bool:
+        raise NotImplementedError
+
+    def _followable(self, name: str) -> bool:
+        """May a base class of this name be looked into?"""
+        return is_library_name(name)
+
+    def _locate(self, name: str, hops: int) -> str | None:
+        """The qualified name of the function ``name`` denotes (a class: its ``__init__``)."""
+        if hops > 8:
+            return None
+        index = self.index
+        if name in index.functions:
+            return name
+        if name in index.classes:
+            return self._member(name, "__init__", hops)
+        parts = name.split(".")
+        module = None
+        for cut in range(len(parts) - 1, 0, -1):
+            candidate = ".".join(parts[:cut])
+            if candidate in index.modules or self._load_module(candidate):
+                module = candidate
+                break
+        if module is None:
+            return self._via_aliases(name, hops)
+        rest = parts[len(module.split(".")) :]
+        head = f"{module}.{rest[0]}"
+        if head in index.functions:
+            return head if len(rest) == 1 else None
+        if head in index.classes:
+            if len(rest) > 2:
+                return None
+            return self._member(head, rest[1] if len(rest) == 2 else "__init__", hops)
+        value = index.modules[module].globals.get(rest[0])
+        if value is not None and value.kind == "instance" and len(rest) == 1:
+            value = None  # a module-level object is not a function
+        if value is None or value.kind not in ("module", "function", "class", "ref", "instance"):
+            return self._via_aliases(name, hops)
+        moved = ".".join([value.name, *rest[1:]])
+        if moved == name:
+            return self._via_aliases(name, hops)  # canonicalised onto itself: try jedi's spelling
+        return self._locate(moved, hops + 1)
+
+    def _member(self, class_qualname: str, attr: str, hops: int) -> str | None:
+        decl = self.index.classes[class_qualname]
+        method = decl.methods.get(attr)
+        if method is not None:
+            return method if method in self.index.functions else None
+        for base in decl.bases:
+            if not self._followable(base):
+                continue
+            found = self._locate(f"{base}.{attr}", hops + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _via_aliases(self, name: str, hops: int) -> str | None:
+        """The catalog rewrites library spellings (``requests.sessions.Session`` -> ``requests.Session``): undo it."""
+        for spelling, public in self.model_catalog.aliases.items():
+            if spelling != public and (name == public or name.startswith(public + ".")):
+                found = self._locate(spelling + name[len(public) :], hops + 1)
+                if found is not None:
+                    return found
+        return None
+
+
+class LibraryFollower(_Locator):
     """Summaries of installed library functions, on demand (see the module docstring)."""
 
     def __init__(
@@ -347,7 +430,7 @@ class LibraryFollower:
         )
         self.project_modules = project_modules
         self.extra_async_safe: tuple[str, ...] = ()  # from the active profiles
-        self.stats = LibraryStats(budget=MIN_BUDGET_SECONDS)
+        self.stats = LibraryStats(budget=MAX_LIBRARY_BYTES_PER_RUN)
         self.index = ProjectIndex()  # declarations of the library modules read so far
         self._site: SitePackages | None = None
         self._models: dict[str, ModuleModel] = {}  # module name -> model
@@ -358,19 +441,20 @@ class LibraryFollower:
         self._facts: dict[str, object] = {}  # defining qualname -> FunctionFacts
         self._modules_this_run = 0
         self._project_tops: set[str] | None = None
-        self._call_started: float | None = None
-        self._run_started: float | None = None
+        self._charged: set[str] = set()  # files counted against this run's budget
+        self._sizes: dict[str, int] = {}
         self.cutoffs = 0  # questions the budget cut short (their answers are not final)
-        self._state_key: tuple | None = None
 
     # -- runs -------------------------------------------------------------
     def begin(self, run_started: float | None = None) -> None:
-        """A new check run (started at ``time.perf_counter()`` value ``run_started``):
-        a fresh time and module budget, and the last run's new summaries saved."""
+        """A new check run: a fresh budget, and the last run's new summaries saved.
+
+        (``run_started`` is accepted for callers of the time-based budget of old;
+        the budget is counted in bytes of library source now.)"""
         self.save()
-        self.stats = LibraryStats(budget=MIN_BUDGET_SECONDS)
-        self._run_started = run_started
+        self.stats = LibraryStats(budget=MAX_LIBRARY_BYTES_PER_RUN)
         self._modules_this_run = 0
+        self._charged = set()
         self._project_tops = None
 
     @property
@@ -433,7 +517,6 @@ class LibraryFollower:
         if not self.wants(name):
             return None
         started = time.perf_counter()
-        self._call_started = started
         try:
             real = self._defining_name(name)
             if real is None or not self.wants(real):
@@ -448,7 +531,6 @@ class LibraryFollower:
             return None
         finally:
             self.stats.seconds += time.perf_counter() - started
-            self._call_started = None
 
     def returns_of(self, name: str) -> str | None:
         """The declared return type of the library function ``name`` (``-> Api``), if any."""
@@ -456,25 +538,28 @@ class LibraryFollower:
         return facts.returns if facts is not None else None
 
     def has_budget(self) -> bool:
-        """Is there time left in this run's budget?"""
-        try:
-            self._check_budget()
-        except _OutOfBudget:
-            return False
-        return True
+        """Is there budget left in this run?"""
+        return not self.stats.exhausted and self._modules_this_run < MAX_MODULES_PER_RUN
 
     def _check_budget(self) -> None:
         if self._modules_this_run >= MAX_MODULES_PER_RUN:
             raise _OutOfBudget
-        now = time.perf_counter()
-        spent = self.stats.seconds
-        if self._call_started is not None:
-            spent += now - self._call_started
-        # As long as the rest of the run has taken so far: at most twice the time in all.
-        rest = now - self._run_started - spent if self._run_started is not None else 0.0
-        self.stats.budget = max(MIN_BUDGET_SECONDS, rest)
-        if spent > self.stats.budget:
+
+    def _charge(self, path: str) -> None:
+        """Count a library module against this run's budget (once per run, cached or not)."""
+        if path in self._charged:
+            return
+        size = self._sizes.get(path)
+        if size is None:
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                size = 0
+            self._sizes[path] = size
+        if self.stats.bytes_used + size > self.stats.budget:
             raise _OutOfBudget
+        self._charged.add(path)
+        self.stats.bytes_used += size
 
     # -- names -> definitions --------------------------------------------
     def _cache_for(self, name: str) -> _DistributionCache | None:
@@ -499,64 +584,6 @@ class LibraryFollower:
         cache.names[name] = real
         cache.dirty = True
         return real
-
-    def _locate(self, name: str, hops: int) -> str | None:
-        """The qualified name of the function ``name`` denotes (a class: its ``__init__``)."""
-        if hops > 8:
-            return None
-        index = self.index
-        if name in index.functions:
-            return name
-        if name in index.classes:
-            return self._member(name, "__init__", hops)
-        parts = name.split(".")
-        module = None
-        for cut in range(len(parts) - 1, 0, -1):
-            candidate = ".".join(parts[:cut])
-            if candidate in index.modules or self._load_module(candidate):
-                module = candidate
-                break
-        if module is None:
-            return self._via_aliases(name, hops)
-        rest = parts[len(module.split(".")) :]
-        head = f"{module}.{rest[0]}"
-        if head in index.functions:
-            return head if len(rest) == 1 else None
-        if head in index.classes:
-            if len(rest) > 2:
-                return None
-            return self._member(head, rest[1] if len(rest) == 2 else "__init__", hops)
-        value = index.modules[module].globals.get(rest[0])
-        if value is not None and value.kind == "instance" and len(rest) == 1:
-            value = None  # a module-level object is not a function
-        if value is None or value.kind not in ("module", "function", "class", "ref", "instance"):
-            return self._via_aliases(name, hops)
-        moved = ".".join([value.name, *rest[1:]])
-        if moved == name:
-            return self._via_aliases(name, hops)  # canonicalised onto itself: try jedi's spelling
-        return self._locate(moved, hops + 1)
-
-    def _member(self, class_qualname: str, attr: str, hops: int) -> str | None:
-        decl = self.index.classes[class_qualname]
-        method = decl.methods.get(attr)
-        if method is not None:
-            return method if method in self.index.functions else None
-        for base in decl.bases:
-            if not is_library_name(base):
-                continue
-            found = self._locate(f"{base}.{attr}", hops + 1)
-            if found is not None:
-                return found
-        return None
-
-    def _via_aliases(self, name: str, hops: int) -> str | None:
-        """The catalog rewrites library spellings (``requests.sessions.Session`` -> ``requests.Session``): undo it."""
-        for spelling, public in self.model_catalog.aliases.items():
-            if spelling != public and (name == public or name.startswith(public + ".")):
-                found = self._locate(spelling + name[len(public) :], hops + 1)
-                if found is not None:
-                    return found
-        return None
 
     def _load_module(self, module: str) -> bool:
         if module in self.index.modules:
@@ -593,8 +620,12 @@ class LibraryFollower:
             return None
         raw = cache.functions.get(real)
         if raw is not None:
+            self._charge(str(cache.distribution.site / raw.file))
             self.stats.functions_from_cache += 1
         else:
+            decl = self._declaration(real)
+            if decl is not None and decl.path:
+                self._charge(decl.path)
             raw = self._analyse(real)
             if raw is None:
                 return None
@@ -604,6 +635,19 @@ class LibraryFollower:
         facts = self._classify(real, raw, cache.distribution.site)
         self._facts[real] = facts
         return facts
+
+    def _declaration(self, real: str):
+        """The declaration of a located function, reading its module if this run has not yet
+        (its location may come from the disk cache of an earlier run)."""
+        decl = self.index.functions.get(real)
+        if decl is not None:
+            return decl
+        parts = real.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module in self.index.modules or self._load_module(module):
+                return self.index.functions.get(real)
+        return None
 
     def _analyse(self, real: str) -> RawFunction | None:
         from .summary import LOOP_RUNNERS, function_key, is_guarded_runner
@@ -688,19 +732,15 @@ class LibraryFollower:
 
     # -- the disk cache ---------------------------------------------------
     def state_key(self) -> tuple:
-        """Changes whenever library summaries are added (for caches of findings)."""
-        if self.cache_dir is None:
-            return ("no-cache", self.stats.exhausted)
-        if self._state_key is None:
-            directory = self.cache_dir / self.engine_key
-            try:
-                entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-                self._state_key = tuple(
-                    (e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.name.endswith(".json")
-                )
-            except OSError:
-                self._state_key = ()
-        return self._state_key
+        """What findings owe to library analysis, for caches of findings.
+
+        Library summaries depend only on the installed libraries (the project
+        cache's salt covers the environment) and on this engine; the budget
+        is counted in work, so whether summaries came from the disk cache
+        does not change them.  Findings of a run that ran out of budget are
+        not cached at all (``ProjectFacts.final``).
+        """
+        return ("libraries", self.engine_key, MAX_LIBRARY_BYTES_PER_RUN, MAX_MODULES_PER_RUN)
 
     def _cache_file(self, distribution: Distribution) -> Path | None:
         if self.cache_dir is None or not distribution.cacheable:
@@ -733,7 +773,6 @@ class LibraryFollower:
             path = self._cache_file(cache.distribution)
             if path is None:
                 continue
-            self._state_key = None
             data = {
                 "format": FORMAT,
                 "distribution": cache.distribution.name,
@@ -750,3 +789,173 @@ class LibraryFollower:
             except OSError as exc:
                 log.warning("could not write the library cache %s: %s", path, exc)
 
+
+
+# ---------------------------------------------------------------------------
+# Definitions anywhere on the import path: is a name an ``async def``?
+
+
+def source_paths(python: str | None, project_root: Path | None) -> list[Path]:
+    """The import path of the user's interpreter (standard library included), minus the project."""
+    entries: Iterable[str] = ()
+    if python:
+        from .inference import interpreter_sys_path
+
+        entries = interpreter_sys_path(python)
+    if not entries:
+        entries = sys.path
+    found: list[Path] = []
+    for entry in entries:
+        if not entry:
+            continue
+        path = Path(entry)
+        if not path.is_dir():
+            continue  # zip archives, missing entries
+        resolved = path.resolve()
+        if project_root is not None and (resolved == project_root or project_root in resolved.parents):
+            continue
+        if resolved not in found:
+            found.append(resolved)
+    return found
+
+
+class DefinitionFinder(_Locator):
+    """Which function a dotted name denotes, read from source (``.py``, else a ``.pyi`` stub)
+    anywhere on the import path: the standard library too, unlike ``LibraryFollower``.
+
+    Answers ``is_coroutine_function`` for library names without jedi: reading
+    one module with the cheap model costs milliseconds where a jedi query
+    costs tenths of seconds.  At most ``MAX_MODULES`` modules are read in the
+    life of a finder (a count, so answers never depend on timing).
+    """
+
+    MAX_MODULES = 300
+
+    def __init__(
+        self, python: str | None = None, project_root: Path | None = None, stub_roots: Iterable[Path] = ()
+    ) -> None:
+        self.python = python
+        self.project_root = project_root.resolve() if project_root is not None else None
+        # Folders of stub distributions (jedi's bundled typeshed ``stubs/*``): read
+        # after the import path, for packages that are not installed.
+        self.stub_roots = list(stub_roots)
+        self._stub_tops: dict[str, list[Path]] | None = None
+        self.model_catalog = default_catalog()
+        self.index = ProjectIndex()
+        self._paths: list[Path] | None = None
+        self._missing: set[str] = set()
+        self._answers: dict[str, bool | None] = {}
+        self._stars: dict[str, tuple[str, ...]] = {}  # module -> modules it star-imports
+        self.modules_read = 0
+
+    def _followable(self, name: str) -> bool:
+        return bool(name) and name.split(".", 1)[0] != "builtins"
+
+    @property
+    def paths(self) -> list[Path]:
+        if self._paths is None:
+            self._paths = source_paths(self.python, self.project_root)
+        return self._paths
+
+    def _roots_for(self, top: str) -> list[Path]:
+        if self._stub_tops is None:
+            self._stub_tops = {}
+            for root in self.stub_roots:
+                try:
+                    names = sorted(os.listdir(root))
+                except OSError:
+                    continue
+                for name in names:
+                    stem = name[:-4] if name.endswith(".pyi") else name
+                    self._stub_tops.setdefault(stem, []).append(root)
+        return self.paths + self._stub_tops.get(top, [])
+
+    def _module_file(self, module: str) -> tuple[Path, bool] | None:
+        parts = module.split(".")
+        roots = self._roots_for(parts[0])
+        for suffix in (".py", ".pyi"):
+            for site in roots:
+                base = site.joinpath(*parts)
+                package = base / f"__init__{suffix}"
+                if package.is_file():
+                    return package, True
+                plain = base.with_suffix(suffix)
+                if plain.is_file():
+                    return plain, False
+        return None
+
+    def _load_module(self, module: str) -> bool:
+        if module in self.index.modules:
+            return True
+        if module in self._missing or self.modules_read >= self.MAX_MODULES:
+            return False
+        if not all(part.isidentifier() for part in module.split(".")):
+            self._missing.add(module)
+            return False
+        found = self._module_file(module)
+        if found is None or found[0].stat().st_size > MAX_MODULE_BYTES:
+            self._missing.add(module)
+            return False
+        path, is_package = found
+        self.modules_read += 1
+        try:
+            text, _ = decode_source(path.read_bytes())
+            model = ModuleModel(parse_module(text, str(path)), str(path), module, is_package, self.model_catalog)
+        except (OSError, ValueError, SyntaxError, RecursionError, UnicodeError) as exc:
+            log.debug("could not read %s: %s", path, exc)
+            self._missing.add(module)
+            return False
+        self.index.add(model.decl)
+        self._stars[module] = _star_sources(model.tree, module, is_package)
+        return True
+
+    def _via_aliases(self, name: str, hops: int) -> str | None:
+        """``asyncio.Future`` lives in ``asyncio.futures``: follow ``from .futures import *``
+        (the standard library re-exports that way), then the catalog's spellings, once."""
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module not in self.index.modules:
+                continue
+            for source in self._stars.get(module, ()):
+                found = self._locate(".".join([source, *parts[cut:]]), hops + 1)
+                if found is not None:
+                    return found
+            break
+        if hops:
+            return None  # rewriting a rewritten name again only makes up names
+        return super()._via_aliases(name, hops)
+
+    def is_coroutine_function(self, name: str) -> bool | None:
+        """Whether ``name`` is an ``async def`` (not an async generator); None: not found."""
+        if name in self._answers:
+            return self._answers[name]
+        answer: bool | None = None
+        try:
+            real = self._locate(name, 0)
+        except (RecursionError, ValueError, OSError) as exc:
+            log.debug("could not locate %s: %s", name, exc)
+            real = None
+        decl = self.index.functions.get(real) if real is not None else None
+        if decl is not None:
+            answer = decl.is_async and not decl.is_generator
+        self._answers[name] = answer
+        return answer
+
+
+def _star_sources(tree: ast.Module, module: str, is_package: bool) -> tuple[str, ...]:
+    """The modules ``module`` re-exports with ``from X import *`` at its top level."""
+    sources = []
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and any(alias.name == "*" for alias in statement.names):
+            if statement.level:
+                package = module.split(".") if is_package else module.split(".")[:-1]
+                if statement.level > 1:
+                    package = package[: len(package) - (statement.level - 1)]
+                base = ".".join(package)
+                source = f"{base}.{statement.module}" if statement.module else base
+            else:
+                source = statement.module or ""
+            if source:
+                sources.append(source)
+    return tuple(sources)

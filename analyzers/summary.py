@@ -41,6 +41,12 @@ LOOP_RUNNERS = frozenset(
 )
 
 
+class InterestingNames(set):
+    """``ProjectFacts.interesting_names``: a set of names, with the subset that matters as coroutines only."""
+
+    coroutine_only: set[str] = set()
+
+
 @dataclass(frozen=True)
 class Site:
     """A call inside a function: what it calls and where."""
@@ -545,7 +551,8 @@ class ProjectFacts:
     def result_key(self, path: str) -> tuple:
         """For result caches: what a module's findings depend on beyond its own summary
         and the summaries its calls reach - loop-bound bindings (``loop_bound_key``) and
-        the state of the library summaries (which grows while the budget cuts runs short)."""
+        library analysis (its settings: summaries are fixed by the installed libraries, and
+        a run the library budget cut short is not cached at all, see ``final``)."""
         libraries = self.libraries.state_key() if self.libraries is not None else ()
         return (self.loop_bound_key(path), libraries)
 
@@ -583,14 +590,25 @@ class ProjectFacts:
         return config_blocking_entry(self.config, name)
 
     def interesting_names(self) -> set[str]:
-        """Names of project functions that matter to a rule: worth inferring calls by."""
-        names: set[str] = set()
+        """Names of project functions that matter to a rule: worth inferring calls by.
+
+        The set's ``coroutine_only`` names matter only as coroutines (every
+        function so named that matters creates one): a call of such a name
+        matters to unawaited-coroutine alone, where the call's result is
+        dropped or used as a plain value (see ``inference._may_matter``).
+        """
+        names = InterestingNames()
+        other: set[str] = set()
         for qualname, facts in self.functions.items():
             decl = self.index.functions.get(qualname)
             if decl is None:
                 continue
-            if decl.creates_coroutine or facts.blocking or facts.runs_loop or decl.is_property:
+            if facts.blocking or facts.runs_loop or decl.is_property:
                 names.add(decl.name)
+                other.add(decl.name)
+            elif decl.creates_coroutine:
+                names.add(decl.name)
+        names.coroutine_only = names - other
         return names
 
     def blocking_chain(self, qualname: str) -> list[Site] | None:

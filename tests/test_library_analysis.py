@@ -270,25 +270,39 @@ def test_depth_bound(venv: Path, project_dir: Path, tmp_path: Path, monkeypatch:
     assert line not in by_line(shallow)
 
 
-def test_time_budget_cuts_off_and_the_next_run_continues(
+def test_byte_budget_cuts_off_and_nothing_wrong_is_cached(
     venv: Path, project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "cache"
-    monkeypatch.setattr(libraries, "MIN_BUDGET_SECONDS", 0.0)
-    original_begin = libraries.LibraryFollower.begin
-
-    def begin_with_no_time_left(self, run_started=None):  # the rest of the run took no time at all
-        original_begin(self, None)
-
-    monkeypatch.setattr(libraries.LibraryFollower, "begin", begin_with_no_time_left)
+    monkeypatch.setattr(libraries, "MAX_LIBRARY_BYTES_PER_RUN", 1)
     starved, starved_found = check(project_dir, venv, cache)
-    assert starved.facts.libraries.stats.exhausted
-    assert starved.facts.libraries.stats.modules_parsed == 0
+    stats = starved.facts.libraries.stats
+    assert stats.exhausted and stats.bytes_used == 0
+    assert stats.functions_analysed == 0
     assert not [d for d in starved_found if "fakecloud" in d.message]
+    assert not starved.facts.final  # findings of a cut-short run are not cached
     monkeypatch.undo()
-    # Nothing wrong was cached: with time, everything is found.
+    # Nothing wrong was cached: with the normal budget, everything is found.
     _, found = check(project_dir, venv, cache)
     assert any("fakecloud.transport.Transport.send" in d.message for d in found)
+
+
+def test_byte_budget_does_not_depend_on_the_library_cache(
+    venv: Path, project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The budget counts a module's size whether its summaries are analysed or read
+    from the disk cache: a cold and a warm library cache cut at the same place."""
+    full, _ = check(project_dir, venv, tmp_path / "probe")
+    used = full.facts.libraries.stats.bytes_used
+    assert used > 0
+    monkeypatch.setattr(libraries, "MAX_LIBRARY_BYTES_PER_RUN", used // 2)
+    cache = tmp_path / "cache"
+    runs = [check(project_dir, venv, cache) for _ in range(2)]
+    (cold, cold_found), (warm, warm_found) = runs
+    assert cold.facts.libraries.stats.exhausted and warm.facts.libraries.stats.exhausted
+    assert warm.facts.libraries.stats.functions_analysed == 0  # all read from the cache
+    assert cold.facts.libraries.stats.bytes_used == warm.facts.libraries.stats.bytes_used
+    assert [(d.rule, d.span, d.message) for d in cold_found] == [(d.rule, d.span, d.message) for d in warm_found]
 
 
 def test_module_bound(venv: Path, project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -337,35 +351,27 @@ async def handler(path):
 def test_budget_on_installed_libraries(tmp_path: Path) -> None:
     """Libraries of this environment (jedi, parso, pluggy, pygments: asyncsense's and pytest's own).
 
-    The first run spends at most as long in library code as in the rest of
-    the run (at most twice the time in all); later runs read the cache and
-    parse no library code at all.
+    Every run finds the same (the budget counts bytes of library source, not
+    seconds); runs after the first read the cache and parse no library code.
     """
     root = tmp_path / "real"
     root.mkdir()
     (root / "handlers.py").write_text(REAL_PROJECT)
     python = Path(sys.executable)
     cache = tmp_path / "cache"
-
-    def run(config: Config | None = None) -> tuple[Project, float, list[Diagnostic]]:
-        started = time.perf_counter()
-        project, found = check(root, python, cache, config)
-        return project, time.perf_counter() - started, found
-
-    _, without, _ = run(Config(follow_libraries=False))
     runs = []
-    for _ in range(4):
-        project, elapsed, found = run()
+    for _ in range(3):
+        project, found = check(root, python, cache)
         stats = project.facts.libraries.stats
-        # The budget: library time within the time the rest of the run took (one module of slack).
-        assert stats.seconds <= max(libraries.MIN_BUDGET_SECONDS, elapsed - stats.seconds) + 0.5, stats
-        runs.append((stats, found))
-        if not stats.exhausted and stats.modules_parsed == 0:
-            break
-    stats, found = runs[-1]
-    assert stats.modules_parsed == 0 and stats.functions_analysed == 0, [r[0] for r in runs]
-    assert stats.seconds < 0.5 * without + 0.1
-    messages = " ".join(d.message for d in found)
+        assert not stats.exhausted and stats.bytes_used <= libraries.MAX_LIBRARY_BYTES_PER_RUN, stats
+        runs.append((stats, [(d.rule, d.span, d.message) for d in found]))
+    first, later = runs[0], runs[1:]
+    assert first[0].modules_parsed > 0
+    for stats, found in later:
+        assert stats.modules_parsed == 0 and stats.functions_analysed == 0, stats
+        assert stats.bytes_used == first[0].bytes_used
+        assert found == first[1]
+    messages = " ".join(message for _, _, message in first[1])
     assert "jedi.Script" in messages and "get_lexer_by_name" in messages
     assert "load_setuptools_entrypoints" in messages and "parso.load_grammar" in messages
 
@@ -387,29 +393,21 @@ def test_stats_are_plain_data() -> None:
     assert dataclasses.asdict(libraries.LibraryStats())["modules_parsed"] == 0
 
 
-def test_chains_cut_short_get_a_second_look_at_the_end_of_the_run(
+def test_a_run_out_of_budget_is_not_checked_again(
     venv: Path, project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Library chains met early in a run, before the budget has grown, are asked again at the end."""
-    starving = {"on": True}
-    original_check = libraries.LibraryFollower._check_budget
+    """The budget is counted in work and does not grow with the run: once spent, the
+    cut-short modules get no second pass, and the run's findings are not final."""
     original_diagnostics = Project.diagnostics_for
     passes = []
 
-    def check_budget(self) -> None:
-        if starving["on"]:
-            raise libraries._OutOfBudget
-        original_check(self)
-
     def diagnostics_for(self, model, display_path=None):
-        found = original_diagnostics(self, model, display_path)
         passes.append(model.path)
-        starving["on"] = False  # the rest of the run has taken its time: budget available
-        return found
+        return original_diagnostics(self, model, display_path)
 
-    monkeypatch.setattr(libraries.LibraryFollower, "_check_budget", check_budget)
+    monkeypatch.setattr(libraries, "MAX_LIBRARY_BYTES_PER_RUN", 1)
     monkeypatch.setattr(Project, "diagnostics_for", diagnostics_for)
     project, diagnostics = check(project_dir, venv, tmp_path / "cache")
-    assert passes == [str(project_dir / "integration.py")] * 2
-    assert any("fakecloud.transport.Transport.send" in d.message for d in diagnostics)
-    assert not project.facts.final  # cut short once: not a result to cache
+    assert passes == [str(project_dir / "integration.py")]
+    assert not any("fakecloud.transport.Transport.send" in d.message for d in diagnostics)
+    assert not project.facts.final  # cut short: not a result to cache
