@@ -146,6 +146,7 @@ class ModuleModel:
         self.module_scope = Scope(self.tree, module_name, None, "module")
         self.scopes: list[Scope] = [self.module_scope]
         self._enclosing: dict[ast.AST, Scope] = {}
+        self._block_of: dict[ast.stmt, _BlockModel] = {}  # top statement -> its block (built from blocks)
         # Code nested too deeply was cut out of the tree (which a buffer parser must not reuse).
         self.dropped_deep = False
         self.star_import: bool | None = None  # a `from m import *` anywhere (None: not known yet)
@@ -175,6 +176,17 @@ class ModuleModel:
                 found = scope
                 break
         self._enclosing[node] = found
+        if self._block_of:
+            # Built from blocks: the answer holds for as long as the node's block is reused.
+            top, parents, tree = node, self.parents, self.tree
+            while (parent := parents.get(top)) is not None and parent is not tree:
+                top = parent
+            record = self._block_of.get(top)
+            if record is not None:
+                if found is self.module_scope:
+                    record.at_module.append(node)
+                else:
+                    record.enclosing[node] = found
         return found
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
@@ -560,6 +572,10 @@ class _BlockModel:
     imports: list[str] = field(default_factory=list)  # in the order the walk added them
     bindings: dict[str, list[object]] = field(default_factory=dict)  # made in the module's scope
     star_import: bool = False  # a `from m import *` in the block
+    # ModuleModel.enclosing_scope's answers for nodes of the block: a scope of the
+    # block, or (at_module) the module's scope.
+    enclosing: dict[ast.AST, Scope] = field(default_factory=dict)
+    at_module: list[ast.AST] = field(default_factory=list)
 
 
 class _RecordingSet(set):
@@ -632,6 +648,8 @@ def _build_by_blocks(model: ModuleModel, blocks: list[list[ast.stmt]], cache: di
     bindings = module_scope.bindings
     scope_of: dict[ast.AST, Scope] = {}
     star_import = False
+    enclosing = model._enclosing
+    block_of = model._block_of
     for record in chosen:
         for scope in record.top_scopes:
             scope.parent = module_scope
@@ -645,6 +663,10 @@ def _build_by_blocks(model: ModuleModel, blocks: list[list[ast.stmt]], cache: di
         )
         model.loops.extend(record.loops)
         star_import = star_import or record.star_import
+        enclosing.update(record.enclosing)
+        enclosing.update(dict.fromkeys(record.at_module, module_scope))
+        for statement in record.statements:
+            block_of[statement] = record
         model.imports.update(record.imports)
         for name, items in record.bindings.items():
             bindings.setdefault(name, []).extend(items)

@@ -204,6 +204,8 @@ def _model_facts(model: ModuleModel) -> dict:
         "loops": [id(loop) for loop in model.loops],
         "decl": model.decl,
         "skipped": sorted(model.parsed.skipped_lines),
+        # remembered per block from one version to the next (semantics.py)
+        "enclosing": [(id(node), id(model.enclosing_scope(node).node)) for node in model.parents],
     }
 
 
