@@ -260,9 +260,12 @@ function runScenario(label: string, importStrategy: ImportStrategy): void {
 
         test(
             'a notebook (cell URIs as VS Code makes them) gets its diagnostics in the right cell',
-            { todo: 'server: cells whose URI fragment is percent-encoded (VS Code: #W1sZmlsZQ%3D%3D) get no diagnostics' },
             async () => {
                 const s = srv();
+                // The previous test ignored blocking-call: back to the defaults, or the cell's
+                // blocking call is (rightly) not reported.
+                s.settings = { ...s.settings, ignore: [] };
+                await s.connection.sendNotification('workspace/didChangeConfiguration', { settings: { asyncsense: s.settings } });
                 const nbPath = path.join(ws.root, 'demo.ipynb');
                 const notebookUri = pathToFileURL(nbPath).href;
                 // VS Code's cell URIs: scheme vscode-notebook-cell, the notebook path, an encoded fragment.
