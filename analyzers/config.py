@@ -304,8 +304,10 @@ def find_config(start: str | os.PathLike[str]) -> Path | None:
 
 def _has_our_table(pyproject: Path) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        # Undecodable bytes still count when the file has our table: load_config
+        # then reports the encoding error instead of the settings being skipped.
+        text = pyproject.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
         return False
     if "asyncsense" not in text:
         return False

@@ -241,3 +241,12 @@ def test_random_editor_settings(settings) -> None:
     except ConfigError as error:
         assert str(error)
     TALLY["random editor settings"] += 1
+
+
+def test_pyproject_that_is_not_utf8_is_reported_not_skipped(tmp_path: Path) -> None:
+    """Found by the search (not --config): a latin-1 byte must not make the settings vanish."""
+    (tmp_path / "pyproject.toml").write_bytes(b"[project]\nname = 'caf\xe9'\n\n[tool.asyncsense]\nselect = ['ASN002']\n")
+    (tmp_path / "app.py").write_text(SOURCE)
+    run = run_check("app.py", "--no-jedi", "--no-cache", cwd=tmp_path)
+    _assert_config_error(run, tmp_path / "pyproject.toml", None)
+    assert "UTF-8" in run.stderr
