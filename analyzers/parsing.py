@@ -32,6 +32,7 @@ import codecs
 import io
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -120,11 +121,38 @@ class ParsedModule:
         return bool(self.skipped_lines)
 
 
+# Warnings the parser emits about the user's code (DeprecationWarning or, from 3.12,
+# SyntaxWarning for "\d"; SyntaxWarning for `0in x`) are not ours to print: on stderr
+# they garble the CLI's output and the server's log, and under `-W error` they turn
+# valid code into a syntax error.  `warnings.catch_warnings` swaps process-wide state
+# and is not thread-safe (the server parses in a worker thread while the loop runs),
+# so every parse names the same pseudo-file and one permanent "ignore" filter, first
+# in the list, silences exactly the warnings about that file.
+_PARSE_FILENAME = "<asyncsense-parse>"
+_QUIET_MODULE = re.escape(_PARSE_FILENAME) + r"\Z"
+
+
+def _keep_parser_quiet() -> None:
+    """Put our filter first if it is not (pytest, ``-W error`` or another library's
+    ``catch_warnings`` may have pushed or dropped filters since the last parse)."""
+    filters = warnings.filters
+    first = filters[0] if filters else None
+    if first is None or first[0] != "ignore" or first[3] is None or first[3].pattern != _QUIET_MODULE:
+        warnings.filterwarnings("ignore", module=_QUIET_MODULE)
+
+
+def parse_quietly(source: str, mode: str = "exec") -> ast.AST:
+    """``ast.parse`` that never warns about the source (see above); raises what ast.parse raises."""
+    _keep_parser_quiet()
+    return ast.parse(source, filename=_PARSE_FILENAME, mode=mode)
+
+
 def parse_module(text: str, filename: str = "<unknown>") -> ParsedModule:
+    # `filename` is kept for callers; the parser itself is given _PARSE_FILENAME.
     index = LineIndex(text)
     normalised = "\n".join(index.lines)
     try:
-        tree = ast.parse(normalised, filename=filename, type_comments=False)
+        tree = parse_quietly(normalised)
         return ParsedModule(tree, text, index)
     except _PARSER_FAILURES as exc:
         first_error = _describe(exc)
@@ -314,7 +342,7 @@ def _parse_chunk(lines: list[str], first_line: int) -> tuple[list[ast.stmt], set
     original, lines = lines, list(lines)
     for _ in range(_MAX_REPAIRS_PER_CHUNK):
         try:
-            tree = ast.parse("\n".join(lines))
+            tree = parse_quietly("\n".join(lines))
         except (RecursionError, MemoryError):
             break  # too deep for the parser, and it does not say where: skip the chunk
         except (SyntaxError, ValueError) as exc:
@@ -368,12 +396,29 @@ def _repair(lines: list[str], row: int, exc: Exception, dropped: set[int]) -> bo
     msg = getattr(exc, "msg", "") or ""
     if msg.startswith("expected an indented block"):
         # A header with no body (being typed, or its body was neutralised):
-        # give it an inline `pass`; the lines below keep their numbers.
-        header = row - 1
+        # give it an inline `pass`; the lines below keep their numbers.  The
+        # message names the header's line (the error's line is the header's
+        # own when it is the last line of the chunk).
+        named = _HEADER_LINE.search(msg)
+        header = int(named.group(1)) - 1 if named else row - 1
+        if not 0 <= header < len(lines):
+            header = row - 1
         while header > 0 and not lines[header].strip():
             header -= 1
-        if lines[header].rstrip().endswith(":"):
-            lines[header] = lines[header].rstrip() + " pass"
+        code, comment = _split_comment(lines[header])
+        if code.rstrip().endswith(":"):
+            lines[header] = code.rstrip() + " pass" + (" " + comment if comment else "")
+            return True
+    if msg.startswith(_MISSING_HANDLER):
+        # A `try:` whose handler is not typed yet (or was blanked, half typed):
+        # keep its body as that of an `if True:`.
+        header = _try_without_handler(lines, row)
+        if header is not None:
+            text = lines[header]
+            width = len(_indent(text))
+            match = _TRY_HEADER.match(text, width)
+            lines[header] = text[:width] + "if True:" + text[match.end() :]  # type: ignore[union-attr]
+            dropped.add(header)
             return True
     match = _TYPE_PARAMS.match(line)
     if match:  # PEP 695 generics: blank the [..] so the def survives
@@ -435,6 +480,13 @@ def _repair(lines: list[str], row: int, exc: Exception, dropped: set[int]) -> bo
             lines[header] = _indent(lines[header]) + "try:"
             dropped.add(header)
             return True
+        if header is None and row not in dropped:
+            # A clause with no statement to belong to (typed below plain code):
+            # its body is still code, under an `if True:`.
+            comment = _split_comment(line)[1]
+            lines[row] = _indent(line) + "if True:" + (" " + comment if comment else "")
+            dropped.add(row)
+            return True
     if msg.startswith("unexpected indent"):
         stray = _stray_above(lines, row)
         if stray is not None and _blankable(lines, states, stray):
@@ -470,6 +522,50 @@ def _repair(lines: list[str], row: int, exc: Exception, dropped: set[int]) -> bo
 
 
 _UNCLOSED = re.compile(r"'([(\[{])' was never closed")
+_HEADER_LINE = re.compile(r"statement on line (\d+)")
+_MISSING_HANDLER = "expected 'except' or 'finally' block"
+_TRY_HEADER = re.compile(r"try\s*:")
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """(code, comment) of a line: the comment starts at a ``#`` outside strings."""
+    column, quote = 0, None
+    while column < len(line):
+        char = line[column]
+        if quote is not None:
+            if char == "\\":
+                column += 2
+                continue
+            if line.startswith(quote, column):
+                column += len(quote)
+                quote = None
+                continue
+        elif char == "#":
+            return line[:column], line[column:]
+        elif char in "\"'":
+            quote = char * 3 if line.startswith(char * 3, column) else char
+            column += len(quote)
+            continue
+        column += 1
+    return line, ""
+
+
+def _try_without_handler(lines: list[str], row: int) -> int | None:
+    """The nearest ``try:`` at or above ``row`` whose body reaches ``row`` and is not
+    followed by an ``except``/``finally`` at its level."""
+    for above in range(min(row, len(lines) - 1), -1, -1):
+        text = lines[above]
+        width = len(_indent(text))
+        if not _TRY_HEADER.match(text, width):
+            continue
+        end = _code_row(lines, above, 1)
+        while end is not None and len(_indent(lines[end])) > width:
+            end = _code_row(lines, end, 1)
+        if end is not None and len(_indent(lines[end])) == width and _CLAUSE.match(lines[end].lstrip()):
+            continue  # this one has its handler
+        if end is None or end >= row:
+            return above
+    return None
 
 
 def _unclosed_bracket(line: str, bracket: str, offset: int | None) -> int | None:

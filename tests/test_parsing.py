@@ -390,3 +390,112 @@ def test_damaged_source_parses_and_keeps_lines_and_columns(edits):
         assert lines[node.lineno - 1][column:].startswith(node.func.id)
     # A damaged line costs its statement (at worst the rest of its block), not the file.
     assert len(parsed.skipped_lines) <= 25 * len(edits)
+
+
+# -- warnings about the user's code ------------------------------------------------
+
+# What the running parser warns about: "\d" (DeprecationWarning before 3.12,
+# SyntaxWarning after), `0in x` (SyntaxWarning: invalid decimal literal).
+WARNED = 'import time\nPATTERN = "\\d+"\nFOUND = 0in [1]\n\nasync def handler():\n    time.sleep(1)\n'
+
+
+def test_the_sample_does_warn_when_parsed_plainly():
+    """Guard: if the parser stops warning about WARNED, the tests below prove nothing."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ast.parse(WARNED)
+    assert {w.category for w in caught} & {DeprecationWarning, SyntaxWarning}
+
+
+@pytest.mark.parametrize("option", ["always", "error"])
+def test_parsing_user_code_prints_no_warning_and_under_error_still_parses(tmp_path: Path, option: str):
+    import subprocess
+
+    (tmp_path / "app.py").write_text(WARNED)
+    done = subprocess.run(
+        [sys.executable, "-W", option, "-m", "asyncsense", "check", "--no-cache", "--no-jedi", "app.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stderr == "", done.stderr  # no warning, and not "could not be parsed"
+    assert done.returncode == 1 and "app.py:6:5: ASN001" in done.stdout, done.stdout
+
+
+def test_parsing_in_a_thread_is_quiet_whatever_the_filters_of_the_others():
+    """The server parses in a worker thread: nothing there may depend on catch_warnings,
+    and a caller's `always` filter (pushed after ours) must not bring the warnings back."""
+    import threading
+    import warnings
+
+    parsed: list = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        threads = [threading.Thread(target=lambda: parsed.append(parse_module(WARNED))) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        parsed.append(parse_module(WARNED + "x = (\n"))  # the recovery's parses too
+    assert [str(w.message) for w in caught] == []
+    assert [p.partial for p in parsed] == [False] * 4 + [True]
+
+
+# -- half-typed constructs at the end of the file ----------------------------------
+
+BEFORE_TAIL = """\
+import time
+
+async def before():
+    time.sleep(1)
+
+async def typing():
+    time.sleep(2)
+"""
+INSIDE_TRY = BEFORE_TAIL.replace("    time.sleep(2)\n", "    try:\n        time.sleep(2)\n")
+
+HALF_TYPED = [
+    "    except:",
+    "    except",
+    "    except ValueError as",
+    "    except:  # later",
+    "    except ValueError:\n",
+    "    finally:",
+    "    async with x as",
+    "    async with x as y:",
+    "    for x in",
+    "    if cond:",
+    "    if cond:\n",
+    "    try:",
+    "    foo(",
+    "    [1, 2,",
+    "    @decorator",
+    "@decorator",
+    "@decorator\n",
+    "def",
+    "async def g(",
+]
+
+
+@pytest.mark.parametrize("tail", HALF_TYPED)
+@pytest.mark.parametrize("body", [BEFORE_TAIL, INSIDE_TRY], ids=["after-a-body", "inside-a-try"])
+def test_a_construct_half_typed_at_the_end_keeps_what_is_above(body: str, tail: str):
+    """Typing at the end of a function: the function above and the code already
+    typed in this one (also in a `try:` whose handler is being typed) are kept."""
+    written = [number for number, line in enumerate(body.splitlines(), start=1) if "time.sleep(" in line]
+    assert called_lines(body + tail) == written, "lost code above the line being typed"
+    parsed = parse_module(body + tail)
+    assert max(parsed.skipped_lines, default=0) <= len(split_lines(body + tail))
+
+
+def test_a_try_being_completed_is_flagged_in_its_body(engine):
+    case = engine.case(INSIDE_TRY + "    except:")
+    assert sorted(d.span.start.line for d in case.rule("blocking-call")) == [4, 8]
+
+
+def test_a_clause_without_a_statement_keeps_its_body():
+    source = "import time\n\nasync def f():\n    x = 1\n    except ValueError:\n        time.sleep(1)\n    time.sleep(2)\n"
+    assert called_lines(source) == [6, 7]
