@@ -10,7 +10,8 @@ The invariants every input must keep, whatever it is:
 
 Budgets: the default run is sized for ~90 s on two cores.  ``ASYNCSENSE_LONG_FUZZ=1``
 (or ``pytest tests/robustness --hypothesis-profile=long``) multiplies every
-budget for a longer campaign; docs/robustness.md records the numbers of the
+budget for a longer campaign (and truncates at every line);
+``ASYNCSENSE_FUZZ_FACTOR=N`` multiplies the hypothesis searches' budgets by N; docs/robustness.md records the numbers of the
 campaigns run so far.
 """
 
@@ -42,9 +43,18 @@ def long_campaign() -> bool:
     return os.environ.get("ASYNCSENSE_LONG_FUZZ") == "1" or settings.get_current_profile_name() == "long"
 
 
+def fuzz_factor() -> int:
+    """How many times the default budget: ``ASYNCSENSE_FUZZ_FACTOR=N`` (a campaign of a
+    chosen size, the searches only), else ``LONG_FACTOR`` in a long campaign, else 1."""
+    chosen = os.environ.get("ASYNCSENSE_FUZZ_FACTOR", "")
+    if chosen.isdigit() and int(chosen) >= 1:
+        return int(chosen)
+    return LONG_FACTOR if long_campaign() else 1
+
+
 def budget(examples: int) -> int:
-    """``examples`` in the default run, ``LONG_FACTOR`` times more in a long campaign."""
-    return examples * LONG_FACTOR if long_campaign() else examples
+    """``examples`` in the default run, ``fuzz_factor()`` times more in a longer campaign."""
+    return examples * fuzz_factor()
 
 
 def fuzz(examples: int, **extra) -> settings:

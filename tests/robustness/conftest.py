@@ -8,7 +8,7 @@ import pytest
 
 from asyncsense.analyzers.project import Project
 
-from ._support import TALLY, long_campaign
+from ._support import TALLY, fuzz_factor, long_campaign
 
 
 @pytest.fixture(scope="session")
@@ -34,5 +34,7 @@ def jedi_project(fuzz_root: Path) -> Project:
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
     if TALLY:
         campaign = "long campaign" if long_campaign() else "default budget"
+        if fuzz_factor() != 1:
+            campaign += f", searches x{fuzz_factor()}"
         counts = ", ".join(f"{count} {what}" for what, count in sorted(TALLY.items()))
         terminalreporter.write_line(f"robustness ({campaign}): {counts}")
