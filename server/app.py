@@ -100,6 +100,9 @@ class Session:
         self._busy_key: str | None = None
         self._refresh_pending = False
         self._serial = 0
+        self._settings_epoch = 0  # bumped by every settings change: older workspace-check results are stale
+        self._workspace_news: asyncio.Event | None = None  # set (and replaced) when closed_results change
+        self._recheck: asyncio.Task[None] | None = None
         self.stats: deque[float] = deque(maxlen=1000)  # recent analysis times; bounded: the server runs for days
         self.worker = WorkerThread()
         self.engine = Engine(self._report_from_worker)
@@ -123,6 +126,7 @@ class Session:
         self._wake = asyncio.Event()
         self._changed = asyncio.Condition()
         self._settings_ready = asyncio.Event()
+        self._workspace_news = asyncio.Event()
         self.capabilities = params.capabilities
         caps = params.capabilities
         can_pull = caps.text_document is not None and caps.text_document.diagnostic is not None
@@ -199,6 +203,7 @@ class Session:
     async def load_settings(self, pushed: Any = None) -> None:
         """Settings from workspace/configuration (when the client has it), else the
         pushed or initial ones; pyproject.toml is read by the worker."""
+        self._settings_epoch += 1  # a check running now answers for the old settings
         global_settings: dict[str, Any] = dict(self.init_settings)
         root_settings: dict[str, dict[str, Any]] = {}
         if isinstance(pushed, dict):
@@ -222,11 +227,14 @@ class Session:
                     if isinstance(value, dict):
                         root_settings[root] = value
         await self.run(self.engine.set_workspace, self.roots, global_settings, root_settings)
+        self._settings_epoch += 1
         first = self._settings_ready is not None and not self._settings_ready.is_set()
         if self._settings_ready is not None:
             self._settings_ready.set()
         if not first:
             self.queue_all()
+            if self.closed_results:
+                self._recheck_closed()
 
     # -- the worker -----------------------------------------------------------------
     async def run(self, fn: Callable[..., Any], *args: Any, budget: float | None = None) -> Any:
@@ -699,27 +707,11 @@ class Session:
                     open_result = self.results.get(key)
                     problems += len(open_result.items) if open_result else 0
                 else:
-                    try:
-                        result: FileCheck = await self.run(self.engine.check_file, path, self.encoding, budget=self.time_budget)
-                    except BudgetExceeded:
-                        self.log(f"checking {path} took longer than {self.time_budget:g} s; skipped", types.MessageType.Error)
+                    checked_file = await self._check_closed(path)
+                    if checked_file is None:
                         continue
-                    except Exception as exc:  # noqa: BLE001
-                        self.log(f"checking {path} failed: {exc}", types.MessageType.Error)
-                        continue
-                    if result.error:
-                        self.log(f"{path}: {result.error}", types.MessageType.Warning)
-                    problems += result.count
-                    if not self._keys_for_paths({path}):  # still closed
-                        self._serial += 1
-                        previous = self.closed_results.get(uri)
-                        if previous is None or previous[1] != result.diagnostics:
-                            self.closed_results[uri] = (f"w{self._serial}", result.diagnostics)
-                            changed = True
-                        if not self.pull:
-                            self.server.text_document_publish_diagnostics(
-                                types.PublishDiagnosticsParams(uri, result.diagnostics)
-                            )
+                    problems += checked_file[0].count
+                    changed = checked_file[1] or changed
                 checked += 1
                 if token is not None:
                     progress.report(
@@ -740,19 +732,97 @@ class Session:
                 self._request_refresh()
         return {"files": checked, "problems": problems, "cancelled": cancelled}
 
-    def workspace_report(self, params: types.WorkspaceDiagnosticParams) -> types.WorkspaceDiagnosticReport:
-        previous = {p.uri: p.value for p in params.previous_result_ids or []}
-        items: list[Any] = []
-        for uri, (result_id, diagnostics) in self.closed_results.items():
-            if self.key_for_uri(uri) is not None:
+    async def _check_closed(self, path: str) -> tuple[FileCheck, bool] | None:
+        """Check a closed file, keep (and push) its diagnostics: (the check, whether
+        they changed); None: it failed.
+
+        A result computed under settings that changed while it ran is stale: it
+        is dropped and the file checked again with the new ones."""
+        for _ in range(3):
+            epoch = self._settings_epoch
+            try:
+                result: FileCheck = await self.run(self.engine.check_file, path, self.encoding, budget=self.time_budget)
+            except BudgetExceeded:
+                self.log(f"checking {path} took longer than {self.time_budget:g} s; skipped", types.MessageType.Error)
+                return None
+            except Exception as exc:  # noqa: BLE001
+                self.log(f"checking {path} failed: {exc}", types.MessageType.Error)
+                return None
+            if epoch == self._settings_epoch:
+                break
+        else:
+            return None  # the settings keep changing: the last change rechecks it
+        if result.error:
+            self.log(f"{path}: {result.error}", types.MessageType.Warning)
+        changed = False
+        if not self._keys_for_paths({path}):  # still closed
+            changed = self._keep_closed(path_uri(path), result.diagnostics)
+        return result, changed
+
+    def _keep_closed(self, uri: str, diagnostics: list[types.Diagnostic]) -> bool:
+        """Store a closed file's diagnostics (push them too); True when they changed."""
+        previous = self.closed_results.get(uri)
+        if not self.pull:
+            self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics))
+        if previous is not None and previous[1] == diagnostics:
+            return False
+        self._serial += 1
+        self.closed_results[uri] = (f"w{self._serial}", diagnostics)
+        self._workspace_changed()
+        return True
+
+    def _workspace_changed(self) -> None:
+        # Wakes the held workspace/diagnostic requests; the next ones wait on a fresh event.
+        if self._workspace_news is not None:
+            self._workspace_news.set()
+            self._workspace_news = asyncio.Event()
+
+    def _recheck_closed(self) -> None:
+        """The settings changed: what the workspace check found is stale; check those files again."""
+        if self._recheck is not None:
+            self._recheck.cancel()
+        self._recheck = asyncio.ensure_future(self._recheck_files(sorted(self.closed_results)))
+
+    async def _recheck_files(self, uris: list[str]) -> None:
+        changed = False
+        for uri in uris:
+            path = to_fs_path(uri)
+            if not path or self.key_for_uri(uri) is not None or uri not in self.closed_results:
                 continue
-            if previous.get(uri) == result_id:
-                items.append(types.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, result_id=result_id, version=None))
-            else:
-                items.append(
-                    types.WorkspaceFullDocumentDiagnosticReport(uri=uri, items=diagnostics, version=None, result_id=result_id)
-                )
-        return types.WorkspaceDiagnosticReport(items=items)
+            checked_file = await self._check_closed(path)
+            if checked_file is None and uri in self.closed_results:
+                changed = self._keep_closed(uri, []) or changed  # stale: shown no more
+            elif checked_file is not None:
+                changed = checked_file[1] or changed
+        if self.pull and changed:
+            self._request_refresh()
+
+    async def workspace_report(self, params: types.WorkspaceDiagnosticParams) -> types.WorkspaceDiagnosticReport:
+        """The closed files' diagnostics (from asyncsense.checkWorkspace).
+
+        A client that asks for partial results (VS Code) streams: when it already
+        has every report, the request is held open until one changes, instead of
+        being answered at once and polled again every 2 seconds.  It ends with
+        the client's $/cancelRequest or shutdown.  Other clients get the answer
+        at once."""
+        previous = {p.uri: p.value for p in params.previous_result_ids or []}
+        hold = params.partial_result_token is not None
+        while True:
+            news = self._workspace_news
+            items: list[Any] = []
+            for uri, (result_id, diagnostics) in self.closed_results.items():
+                if self.key_for_uri(uri) is not None:
+                    continue
+                if previous.get(uri) == result_id:
+                    items.append(types.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, result_id=result_id, version=None))
+                else:
+                    items.append(
+                        types.WorkspaceFullDocumentDiagnosticReport(uri=uri, items=diagnostics, version=None, result_id=result_id)
+                    )
+            fresh = any(isinstance(item, types.WorkspaceFullDocumentDiagnosticReport) for item in items)
+            if fresh or not hold or news is None:
+                return types.WorkspaceDiagnosticReport(items=items)
+            await news.wait()
 
     async def document_report(self, params: types.DocumentDiagnosticParams) -> Any:
         uri = params.text_document.uri
@@ -775,6 +845,8 @@ class Session:
     def shutdown(self) -> None:
         if self._scheduler is not None:
             self._scheduler.cancel()
+        if self._recheck is not None:
+            self._recheck.cancel()
         self.worker.stop()
 
 
@@ -911,8 +983,8 @@ def create_server() -> AsyncsenseServer:
         return await session.document_report(params)
 
     @server.feature(types.WORKSPACE_DIAGNOSTIC)
-    def workspace_diagnostic(ls: AsyncsenseServer, params: types.WorkspaceDiagnosticParams):
-        return session.workspace_report(params)
+    async def workspace_diagnostic(ls: AsyncsenseServer, params: types.WorkspaceDiagnosticParams):
+        return await session.workspace_report(params)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

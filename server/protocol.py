@@ -13,6 +13,8 @@
   futures of notifications (keyed by a fresh uuid) and of the steps of its
   built-in generator handlers (``didChange`` runs as one) stayed forever, about
   1 KiB per edit.  Each future now leaves the table when it is done.
+* ``shutdown`` cancels the pending requests without tripping over pygls'
+  table (a running ``checkWorkspace`` made it fail with a RuntimeError).
 * ``$/cancelRequest`` for a request that was already answered is normal (the
   client cancels what it no longer needs, racing the answer): not a warning.
 """
@@ -135,6 +137,18 @@ class AsyncsenseProtocol(LanguageServerProtocol):
         if session is not None:
             session.adjust_capabilities(result.capabilities)
         return result
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args):
+        # pygls cancels the pending requests while iterating over the table, and a
+        # cancelled request's callback removes it from that table: "dictionary changed
+        # size during iteration" when a checkWorkspace runs at shutdown.  Cancel them
+        # from a copy first; pygls then finds nothing left to cancel.
+        current = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        return (yield from super().lsp_shutdown(*args))
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams):
