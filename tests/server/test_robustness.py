@@ -142,3 +142,34 @@ async def test_server_command_is_wired_into_the_cli():
     output, _ = await process.communicate()
     assert process.returncode == 0
     assert b"--tcp" in output
+
+
+async def test_shutdown_while_checking_the_workspace(tmp_path):
+    # pygls cancelled the pending requests while iterating over its table, and the
+    # running checkWorkspace's cancellation removed itself from it: the shutdown
+    # answer was an internal error ("dictionary changed size during iteration").
+    for i in range(200):
+        (tmp_path / f"m{i:03d}.py").write_text(GOOD.replace("handler", f"handler_{i}"))
+    process = await asyncio.create_subprocess_exec(
+        *SERVER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    raw = Raw(process)
+    try:
+        await raw.send(
+            {"id": 1, "method": "initialize", "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}}
+        )
+        await raw.answer_to(1)
+        await raw.send({"method": "initialized", "params": {}})
+        await raw.send({"id": 2, "method": "workspace/executeCommand",
+                        "params": {"command": "asyncsense.checkWorkspace", "arguments": []}})
+        while (await raw.receive()).get("method") != "textDocument/publishDiagnostics":
+            pass  # the check is under way
+        await raw.send({"id": 3, "method": "shutdown"})
+        answer = await raw.answer_to(3)
+        assert "error" not in answer and answer["result"] is None, answer
+        await raw.send({"method": "exit"})
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
