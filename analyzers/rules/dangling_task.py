@@ -197,31 +197,39 @@ def _fix(ctx: RuleContext, call: ast.Call, statement: ast.stmt, kept_name: str |
 
 def fresh_name(ctx: RuleContext, node: ast.AST, base: str) -> str:
     """``base``, ``base_2``, ... : the first name nothing in the function or module uses."""
-    taken = _names_in_use(ctx, node)
-    if base not in taken:
+    module_names, local_names = _names_in_use(ctx, node)
+
+    def taken(name: str) -> bool:
+        return name in module_names or name in local_names
+
+    if not taken(base):
         return base
     number = 2
-    while f"{base}_{number}" in taken:
+    while taken(f"{base}_{number}"):
         number += 1
     return f"{base}_{number}"
 
 
-def _names_in_use(ctx: RuleContext, node: ast.AST) -> frozenset[str]:
-    """The module's names and those of the function around ``node``: walked once per
-    function (a module with thousands of findings asked for each one, quadratically)."""
+def _names_in_use(ctx: RuleContext, node: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
+    """The module's names, and those of the function around ``node`` (of the whole module
+    outside functions).  Each is gathered once per analysis: asked afresh for every finding,
+    a module with thousands of findings (or of functions) took quadratic time."""
+    module_names = ctx.memo.get("names-in-use:module")
+    if module_names is None:
+        module_names = ctx.memo["names-in-use:module"] = frozenset(ctx.model.module_scope.bindings)
     function = ctx.scope_of(node).function
     where = function.node if function is not None else ctx.model.tree
     key = ("names-in-use", id(where))
-    taken = ctx.memo.get(key)
-    if taken is None:
-        names = set(ctx.model.module_scope.bindings)
+    local_names = ctx.memo.get(key)
+    if local_names is None:
+        names = set()
         for child in ast.walk(where):
             if isinstance(child, ast.Name):
                 names.add(child.id)
             elif isinstance(child, ast.arg):
                 names.add(child.arg)
-        taken = ctx.memo[key] = frozenset(names)
-    return taken  # type: ignore[return-value]
+        local_names = ctx.memo[key] = frozenset(names)
+    return module_names, local_names  # type: ignore[return-value]
 
 
 RULE = Rule(

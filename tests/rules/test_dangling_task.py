@@ -269,3 +269,26 @@ def test_fresh_names_in_a_module_with_thousands_of_names(tmp_path: Path, monkeyp
     # every fix names its task `task`: the name is free in the module
     assert all(any("task = " in edit.new_text for edit in fix.edits) for fix in fixes)
     assert counting.visited < 3 * nodes, (counting.visited, nodes)
+
+
+def test_fresh_names_in_a_module_with_thousands_of_functions(tmp_path: Path, monkeypatch) -> None:
+    # One unkept task in each of thousands of functions: the module's names are
+    # gathered once, not copied for every function (quadratic in the functions).
+    count = 2000
+    body = "".join(f"async def handler_{i}():\n    asyncio.create_task(work())\n\n\n" for i in range(count))
+    path = tmp_path / "handlers.py"
+    path.write_text(f"import asyncio\n\n\nasync def work():\n    return 1\n\n\n{body}")
+    copies: list[int] = []
+    real_frozenset = frozenset
+
+    def counting_frozenset(items=()):
+        made = real_frozenset(items)
+        copies.append(len(made))
+        return made
+
+    monkeypatch.setattr(dangling_task, "frozenset", counting_frozenset, raising=False)
+    [result] = Project(tmp_path, use_jedi=False).check([path])
+    fixes = [d.fix for d in result.diagnostics if d.code == CODE and d.fix is not None]
+    assert len(fixes) == count
+    # the module's ~2,000 names are collected once; each function adds only its own few
+    assert sum(copies) < 5 * count, (len(copies), sum(copies))
