@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .index import ModuleDecl
-from .summary import ModuleFacts
+from .summary import FunctionFacts, ModuleFacts
 
 if TYPE_CHECKING:
     from .project import FileResult, Project
@@ -126,6 +126,11 @@ def _environment_fingerprint(python: str | None) -> str:
     directories = list(interpreter_sys_path(python)) if python else list(sys.path)
     stamps = []
     for directory in directories:
+        # Installs change site-packages; other entries (the current directory under
+        # ``python -m``, where the cache directory itself may just have been created)
+        # would only make the next run miss.
+        if not ({"site-packages", "dist-packages"} & set(Path(directory).parts)):
+            continue
         try:
             stamps.append((directory, os.stat(directory).st_mtime_ns))
         except OSError:
@@ -173,6 +178,7 @@ def check_with_cache(project: Project, paths: list[Path | str]) -> list[FileResu
     for entry in readable:
         if entry.decl is None:
             entry.decl = project.load(entry.path).model.decl
+            cache.put("decl", entry.decl_key, entry.decl)  # else the next run parses it again
         else:
             project.index.add(entry.decl)
     _facts_keys(readable)
@@ -223,9 +229,14 @@ def _cold(project: Project, cache: Cache, entries: list[_Entry]) -> list[FileRes
     readable = [e for e in readable if e.decl is not None and e.facts is not None]
     _facts_keys(readable)
     reach = _reachable_facts_keys(readable)
+    # Every summary is stored before any result key is computed: a result key
+    # (loop-bound bindings) may refine summaries with jedi, and a warm run
+    # computes its keys from the summaries as they were stored.  (Interleaved,
+    # the first warm run after a cold one missed nearly every result.)
     for entry in readable:
         cache.put("decl", entry.decl_key, entry.decl)
         cache.put("facts", entry.facts_key, entry.facts)
+    for entry in readable:
         result = fresh[entry.path]
         if not result.errors:  # files with errors are re-read and reported every time
             key = _digest(entry.facts_key, reach[entry.path], project.facts.result_key(entry.path))
@@ -351,6 +362,10 @@ def check_files(project: Project, paths: list[Path | str]) -> list[FileResult]:
         for pipe in pipes:
             for result in _receive(pipe):
                 by_path[result.path] = result
+        refined: list[FunctionFacts] = []
+        for pipe in pipes:
+            refined.extend(_receive(pipe))
+        _merge_refined(summaries, refined)
         # The main process keeps the merged view (the cache stores it).
         for declaration in declarations:
             project.index.add(declaration)
@@ -361,6 +376,23 @@ def check_files(project: Project, paths: list[Path | str]) -> list[FileResult]:
             if process.is_alive():
                 process.kill()
     return [by_path[str(path)] for path in paths]
+
+
+def _merge_refined(summaries: list[ModuleFacts], refined: list[FunctionFacts]) -> None:
+    """Put the workers' jedi refinements (made while checking) into the merged summaries.
+
+    The cache then stores refined summaries, and a warm run that needs them
+    (loop-bound bindings in a result key) finds them done instead of loading
+    modules and asking jedi again.
+    """
+    by_path = {facts.path: facts for facts in summaries}
+    for function in sorted(refined, key=lambda f: (f.path, f.qualname)):
+        module = by_path.get(function.path)
+        if module is None:
+            continue
+        current = module.functions.get(function.qualname)
+        if current is not None and not current.refined:
+            module.functions[function.qualname] = function
 
 
 def _receive(pipe) -> Any:
@@ -380,6 +412,7 @@ def _worker(pipe, settings: dict, shard: list[str]) -> None:
         pipe.send(project.summarise_shard())
         project.adopt_facts(pipe.recv())
         pipe.send(project.check_shard())
+        pipe.send([f for f in project.facts.functions.values() if f.refined and f.path in project.facts.modules])
     except BaseException as exc:  # noqa: BLE001 - reported in the parent
         try:
             pipe.send(RuntimeError(f"worker failed: {exc!r}"))

@@ -1,0 +1,100 @@
+"""The on-disk cache: the first run after a cold one hits, and an edit re-checks only what depends on it."""
+
+from __future__ import annotations
+
+import collections
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from asyncsense.analyzers import batch
+from asyncsense.analyzers.project import Project
+
+HELPER = textwrap.dedent(
+    """\
+    import time
+
+
+    class Store:
+        def load(self):
+            time.sleep(1)
+
+
+    def make_store():
+        return Store()
+
+
+    def refresh(store):
+        store.load()
+    """
+)
+
+HANDLER = textwrap.dedent(
+    """\
+    import asyncio
+    from pkg.helper import Store, make_store, refresh
+
+
+    def on_tick():
+        refresh(make_store())
+
+
+    async def handler_{n}():
+        store = make_store()
+        store.load()
+        asyncio.get_running_loop().call_soon(on_tick)
+        await asyncio.sleep(0)
+    """
+)
+
+
+def make_project(root: Path, modules: int = 17) -> list[Path]:
+    package = root / "pkg"
+    package.mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.asyncsense]\n")
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text(HELPER)
+    for n in range(modules):
+        (package / f"handler_{n}.py").write_text(HANDLER.format(n=n))
+    return sorted(package.glob("*.py"))
+
+
+def run(root: Path, files: list[Path], cache: Path) -> tuple[collections.Counter, list[tuple]]:
+    counts: collections.Counter = collections.Counter()
+    original = batch.Cache.get
+
+    def counting_get(self, kind, key):
+        value = original(self, kind, key)
+        counts[(kind, value is not None)] += 1
+        return value
+
+    batch.Cache.get = counting_get  # type: ignore[method-assign]
+    try:
+        results = Project(root, cache_dir=cache, jobs=2, library_cache_dir=False).check(files)
+    finally:
+        batch.Cache.get = original  # type: ignore[method-assign]
+    found = sorted((Path(d.path).name, d.rule, d.span.start.line, d.message) for r in results for d in r.diagnostics)
+    return counts, found
+
+
+@pytest.mark.parametrize("use_workers", [True])
+def test_first_warm_run_hits_and_an_edit_rechecks_its_dependents(tmp_path: Path, use_workers: bool) -> None:
+    root = tmp_path / "project"
+    files = make_project(root)
+    cache = tmp_path / "cache"
+    assert batch.worker_count(Project(root, jobs=2), len(files)) == 2
+    cold_counts, cold = run(root, files, cache)
+    assert cold  # the blocking calls are found
+    warm_counts, warm = run(root, files, cache)
+    assert warm == cold
+    assert warm_counts[("result", True)] == len(files) and warm_counts[("result", False)] == 0, warm_counts
+    # A comment appended to one handler: only that file is parsed, summarised and checked again.
+    edited = root / "pkg" / "handler_3.py"
+    edited.write_text(edited.read_text() + "# a comment\n")
+    edit_counts, after_edit = run(root, files, cache)
+    assert after_edit == cold
+    assert edit_counts[("decl", False)] == 1 and edit_counts[("facts", False)] == 1, edit_counts
+    assert edit_counts[("result", False)] == 1, edit_counts
+    again_counts, _ = run(root, files, cache)
+    assert again_counts[("decl", False)] == 0 and again_counts[("result", False)] == 0, again_counts
