@@ -476,13 +476,19 @@ def _repair(lines: list[str], row: int, exc: Exception, dropped: set[int]) -> bo
     if _CLAUSE.match(line.lstrip()) and msg.startswith("invalid syntax"):
         # `except`/`finally` whose `try:` header above was damaged (`if xtry:`).
         header = _header_above(lines, row)
-        if header is not None and not _TRY_FAMILY.match(lines[header].lstrip()):
+        # A definition is never a damaged `try:` (`except:` typed in column 0 below a function).
+        definition = header is not None and _DEFINITION_START.match(lines[header].lstrip()) is not None
+        if header is not None and not definition and not _TRY_FAMILY.match(lines[header].lstrip()):
             lines[header] = _indent(lines[header]) + "try:"
             dropped.add(header)
             return True
-        if header is None and row not in dropped:
-            # A clause with no statement to belong to (typed below plain code):
-            # its body is still code, under an `if True:`.
+        # `except` after an `else:`/`finally:`, `finally` after a `finally:`: never valid.
+        out_of_order = header is not None and re.match(
+            r"(else|finally)\b" if line.lstrip().startswith("except") else r"finally\b", lines[header].lstrip()
+        )
+        if (header is None or definition or out_of_order) and row not in dropped:
+            # A clause with no statement to belong to (typed below plain code or
+            # a definition): its body is still code, under an `if True:`.
             comment = _split_comment(line)[1]
             lines[row] = _indent(line) + "if True:" + (" " + comment if comment else "")
             dropped.add(row)

@@ -477,6 +477,9 @@ HALF_TYPED = [
     "@decorator\n",
     "def",
     "async def g(",
+    "except:",  # column 0, below a function: no damaged `try:` to restore
+    "except",
+    "finally:",
 ]
 
 
@@ -488,6 +491,8 @@ def test_a_construct_half_typed_at_the_end_keeps_what_is_above(body: str, tail: 
     written = [number for number, line in enumerate(body.splitlines(), start=1) if "time.sleep(" in line]
     assert called_lines(body + tail) == written, "lost code above the line being typed"
     parsed = parse_module(body + tail)
+    defined = {n.name for n in ast.walk(parsed.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    assert {"before", "typing"} <= defined, "a function above the line being typed was lost"
     assert max(parsed.skipped_lines, default=0) <= len(split_lines(body + tail))
 
 
@@ -499,3 +504,8 @@ def test_a_try_being_completed_is_flagged_in_its_body(engine):
 def test_a_clause_without_a_statement_keeps_its_body():
     source = "import time\n\nasync def f():\n    x = 1\n    except ValueError:\n        time.sleep(1)\n    time.sleep(2)\n"
     assert called_lines(source) == [6, 7]
+
+
+def test_a_clause_typed_after_an_else_keeps_the_if_above():
+    source = "import time\nif x:\n    time.sleep(1)\nelse:\n    time.sleep(2)\nexcept:"
+    assert called_lines(source) == [3, 5]
