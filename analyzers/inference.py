@@ -409,11 +409,16 @@ class JediInference:
 
     def _spelled_names(self) -> set[str]:
         """The catalog's class names that the project's code spells (comments aside)."""
+        token = self.index.function_names  # a new set object whenever the index changes
+        cached = getattr(self, "_spelled_names_cache", None)
+        if cached is not None and cached[0] is token:
+            return cached[1]
         owners = {owner.rsplit(".", 1)[-1] for pairs in self._catalog_owners().values() for owner, _ in pairs}
         found: set[str] = set()
         pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, owners))) + r")\b")
         for decl in self.index.modules.values():
             found.update(self._spelled_in(decl.path, pattern))
+        self._spelled_names_cache = (token, found)
         return found
 
     def _spelled_in(self, path: str, pattern: re.Pattern) -> set[str]:
