@@ -8,6 +8,7 @@ that parsed parsing.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import hypothesmith
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from asyncsense.analyzers.parsing import decode_source, parse_module, split_lines
+from asyncsense.analyzers.parsing import decode_source, parse_module, parse_quietly, split_lines
 from asyncsense.analyzers.project import Project
 
 from ._programs import asyncio_programs
@@ -50,6 +51,42 @@ def test_corpus_truncated_at_every_line(plain_project: Project, fuzz_root: Path,
             half = prefix + lines[cut][: len(lines[cut]) // 2]
             check_invariants(plain_project, path, half, label=f"{name} cut inside line {cut + 1}")
         TALLY["truncations"] += 1
+
+
+# Constructs half typed at the end of the file (each tried in column 0, at the
+# indentation of the last line, and one level deeper after a header).
+HALF_TYPED_TAILS = [
+    "except:", "except", "except ValueError as", "finally:", "else:", "elif", "async with x as",
+    "for x in", "if cond:", "try:", "foo(", "[1, 2,", "@decorator", "with open(", "return (", "x = {", "'''", 'f"{',
+]
+
+
+def _calls(tree: ast.AST) -> set[tuple[int, int]]:
+    return {(node.lineno, node.col_offset) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+
+
+@pytest.mark.parametrize("name, text", CORPUS, ids=[name for name, _ in CORPUS])
+def test_corpus_prefixes_with_a_construct_half_typed_after_them(name: str, text: str) -> None:
+    """A prefix that parses keeps every call it has when a construct is half typed below it."""
+    lines = text.splitlines(keepends=True)
+    first = sum(map(ord, name)) % TRUNCATION_STRIDE
+    for cut in range(max(first, 1), len(lines) + 1, TRUNCATION_STRIDE):
+        prefix = "".join(lines[:cut])
+        prefix += "" if prefix.endswith("\n") else "\n"
+        try:
+            before = _calls(parse_quietly(prefix))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        last = next((line for line in reversed(lines[:cut]) if line.strip() and not line.lstrip().startswith("#")), "")
+        indent = last[: len(last) - len(last.lstrip())]
+        indents = {"", indent, indent + "    " if last.rstrip().endswith(":") else indent}
+        tails = HALF_TYPED_TAILS if long_campaign() else HALF_TYPED_TAILS[cut % len(HALF_TYPED_TAILS) :][:3]
+        for tail in tails:
+            for where in sorted(indents):
+                typed = prefix + where + tail
+                lost = before - _calls(parse_module(typed).tree)
+                assert not lost, f"{name} cut after line {cut}, {where + tail!r} typed below: lost calls at {sorted(lost)}"
+                TALLY["half-typed constructs below a prefix"] += 1
 
 
 def test_own_sources_truncated_parse(fuzz_root: Path) -> None:
