@@ -32,6 +32,7 @@ from .parsing import (
     _scan,
     _stray_in_block,
     parse_module,
+    parse_quietly,
 )
 
 _PARSER_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -72,7 +73,7 @@ class BufferParser:
             statements = self._blocks.get(key)
             if statements is None:
                 try:
-                    tree = ast.parse(key[0], filename=filename)
+                    tree = parse_quietly(key[0])  # the user's code must not warn (parsing.py)
                 except _PARSER_FAILURES:
                     self.reset()
                     return parse_module(text, filename)

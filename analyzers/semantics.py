@@ -176,7 +176,7 @@ class ModuleModel:
                 found = scope
                 break
         self._enclosing[node] = found
-        if self._block_of:
+        if self._block_of and not isinstance(node, _SHARED_NODES):
             # Built from blocks: the answer holds for as long as the node's block is reused.
             top, parents, tree = node, self.parents, self.tree
             while (parent := parents.get(top)) is not None and parent is not tree:
@@ -204,6 +204,11 @@ class ModuleModel:
         if module:
             return f"{package}.{module}" if package else module
         return package
+
+
+# ast.parse gives one shared instance of each of these (every `Load()` is the same
+# object): they belong to no block, and their parent is whichever was linked last.
+_SHARED_NODES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
 def _in_header(node: ast.AST, scope_node: ast.AST, model: ModuleModel) -> bool:
