@@ -105,8 +105,16 @@ async def test_incremental_edits_update_diagnostics_with_versions(client: Client
         assert client.lsp.published[-1].version == version
 
 
+# Enough code below the edited handler that one analysis takes longer than the client
+# needs to send the whole burst: stale versions then exist whatever the machine's speed.
+BURST_PADDING = "".join(
+    f"\n\nasync def handler_{n}(items):\n    for item in items:\n        await asyncio.sleep(0)\n    return len(items)\n"
+    for n in range(400)
+)
+
+
 async def test_stale_versions_are_dropped_not_published(client: Client):
-    path = write(client.root, {"burst.py": APP})["burst.py"]
+    path = write(client.root, {"burst.py": APP + BURST_PADDING})["burst.py"]
     uri = client.open(path)
     await client.diagnostics(uri)
     sent_before = len(client.lsp.published)
