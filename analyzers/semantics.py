@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from .catalog import Catalog
 from .index import UNKNOWN, ClassDecl, FunctionDecl, ModuleDecl, ProjectIndex, Value
-from .parsing import _PARSER_FAILURES, ParsedModule
+from .parsing import _PARSER_FAILURES, ParsedModule, parse_quietly
 
 if TYPE_CHECKING:
     from .inference import JediInference
@@ -959,7 +959,7 @@ class Resolver:
             return None, False
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                parsed = ast.parse(node.value, mode="eval").body
+                parsed = parse_quietly(node.value, mode="eval").body
             except _PARSER_FAILURES:  # not only SyntaxError: `x: "\\0"`, `x: "((((...int))))"`
                 return None, False
             return self.annotation_type(parsed, scope)

@@ -425,6 +425,24 @@ def test_parsing_user_code_prints_no_warning_and_under_error_still_parses(tmp_pa
     assert done.returncode == 1 and "app.py:6:5: ASN001" in done.stdout, done.stdout
 
 
+def test_string_annotations_are_parsed_quietly_too(tmp_path: Path):
+    """A string annotation is parsed again when a receiver's type is read from it."""
+    import subprocess
+
+    (tmp_path / "app.py").write_text(
+        'import time\n\n\nasync def handler(client: "\'\\\\d\'"):\n    client.fetch()\n    time.sleep(1)\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-m", "asyncsense", "check", "--no-cache", "--no-jedi", "app.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stderr == "", done.stderr
+    assert "app.py:6:5: ASN001" in done.stdout, done.stdout
+
+
 def test_parsing_in_a_thread_is_quiet_whatever_the_filters_of_the_others():
     """The server parses in a worker thread: nothing there may depend on catch_warnings,
     and a caller's `always` filter (pushed after ours) must not bring the warnings back."""
