@@ -398,3 +398,14 @@ def test_python_module_entry_point(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)[0]["code"] == "ASN001"
+
+
+def test_the_bundled_example_shows_every_rule(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The README's first command checks docs/example: it must show all seven pitfalls."""
+    from asyncsense.analyzers.rules import RULES_BY_NAME
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "example"
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-cache", "--output-format", "json", str(example)]) == 1
+    found = {finding["rule"] for finding in json.loads(capsys.readouterr().out)}
+    assert found == set(RULES_BY_NAME)
