@@ -189,9 +189,13 @@ _DEFINITION_START = re.compile(r"(@|def\s|class\s|async\s+def\s)")
 _MAX_RESCANS = 10
 
 
-def _top_level_chunks(lines: list[str]) -> list[tuple[int, int]]:
-    """Half-open line ranges of top-level statements (0-based), decorators kept with their def."""
-    outside = _lines_outside_strings_and_brackets(lines)
+def _top_level_chunks(lines: list[str], outside: list[bool] | None = None) -> list[tuple[int, int]]:
+    """Half-open line ranges of top-level statements (0-based), decorators kept with their def.
+
+    ``outside`` (whether each line starts outside strings and brackets) can be passed by a
+    caller that keeps it up to date itself (reparse.BufferParser)."""
+    if outside is None:
+        outside = _lines_outside_strings_and_brackets(lines)
     starts: list[int] = []
     in_decorators = False
     for number, line in enumerate(lines):

@@ -24,13 +24,11 @@ import ast
 from dataclasses import dataclass, field
 
 from .parsing import (
-    _CHUNK_START,
-    _CONTINUATION_KEYWORDS,
     LineIndex,
     ParsedModule,
     _lines_outside_strings_and_brackets,
     _scan,
-    _stray_in_block,
+    _top_level_chunks,
     parse_module,
     parse_quietly,
 )
@@ -68,7 +66,7 @@ class BufferParser:
         body: list[ast.stmt] = []
         blocks: dict[tuple[str, int], list[ast.stmt]] = {}
         ordered: list[list[ast.stmt]] = []
-        for start, end in _chunks(lines, self._lines_outside(lines)):
+        for start, end in _top_level_chunks(lines, self._lines_outside(lines)):
             key = ("\n".join(lines[start:end]), start)
             statements = self._blocks.get(key)
             if statements is None:
@@ -129,23 +127,3 @@ class BufferParser:
         return None
 
 
-def _chunks(lines: list[str], outside: list[bool]) -> list[tuple[int, int]]:
-    """parsing._top_level_chunks, given the lines' ``outside`` states (test_reparse checks they agree)."""
-    starts: list[int] = []
-    in_decorators = False
-    for number, line in enumerate(lines):
-        if not outside[number] or not _CHUNK_START.match(line[:1] or " "):
-            continue
-        if _CONTINUATION_KEYWORDS.match(line) or line.startswith((")", "]", "}")):
-            continue  # part of the statement above
-        if _stray_in_block(lines, number):
-            continue
-        if in_decorators:
-            in_decorators = line.startswith("@")
-            continue
-        starts.append(number)
-        in_decorators = line.startswith("@")
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    bounds = starts + [len(lines)]
-    return [(bounds[i], bounds[i + 1]) for i in range(len(starts)) if bounds[i] < bounds[i + 1]]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from asyncsense.analyzers.parsing import _lines_outside_strings_and_brackets, _top_level_chunks
 from asyncsense.analyzers.project import Project
-from asyncsense.analyzers.reparse import BufferParse, BufferParser, _chunks
+from asyncsense.analyzers.reparse import BufferParse, BufferParser
 from asyncsense.analyzers.semantics import ModuleModel
 
 SOURCE = '''\
@@ -224,7 +224,7 @@ def test_blocks_and_models_are_those_of_the_whole_text(steps):
             cache.clear()
             continue  # broken text: parse_module's recovery (test_parsing.py)
         index_lines = parsed.index.lines
-        assert _chunks(index_lines, parser._outside) == _top_level_chunks(index_lines)
+        assert _top_level_chunks(index_lines, parser._outside) == _top_level_chunks(index_lines)
         assert parser._outside == _lines_outside_strings_and_brackets(index_lines)
         model = ModuleModel(parsed, "/project/pkg/mod.py", "pkg.mod", False, _catalog(), "", parsed.blocks, cache)
         fresh = ModuleModel(parsed, "/project/pkg/mod.py", "pkg.mod", False, _catalog())
