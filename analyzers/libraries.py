@@ -163,26 +163,11 @@ class Distribution:
 
 def library_paths(python: str | None, project_root: Path | None) -> list[Path]:
     """The site-packages directories of the user's interpreter (or of this one)."""
-    entries: Iterable[str] = ()
-    if python:
-        from .inference import interpreter_sys_path
-
-        entries = interpreter_sys_path(python)
-    if not entries:
-        entries = sys.path
-    found: list[Path] = []
-    for entry in entries:
-        if not entry:
-            continue
-        path = Path(entry)
-        if not ({"site-packages", "dist-packages"} & set(path.parts)) or not path.is_dir():
-            continue
-        resolved = path.resolve()
-        if project_root is not None and (resolved == project_root or project_root in resolved.parents):
-            continue
-        if resolved not in found:
-            found.append(resolved)
-    return found
+    return [
+        path
+        for path in source_paths(python, project_root)
+        if {"site-packages", "dist-packages"} & set(path.parts)
+    ]
 
 
 class SitePackages:
