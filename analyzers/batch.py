@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 # Below this many files, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 8
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 # ---------------------------------------------------------------------------

@@ -73,6 +73,12 @@ class FunctionFacts:
     library_calls: list[Site] = field(default_factory=list)
     # For a library function: its declared return type (``-> Api``), to type receivers.
     returns: str | None = None
+    # Cost per call, for loop-starvation: the body of this sync function neither loops
+    # over more than a few items nor calls anything costly, except the project
+    # functions in ``cheap_if`` - cheap when they are (``ProjectFacts`` reads them at
+    # rule time, with the blocking chain).  Criteria: ``rules.loop_starvation.local_cost``.
+    locally_cheap: bool = False
+    cheap_if: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,24 @@ def summarise(model: ModuleModel, resolver: Resolver) -> ModuleFacts:
         callee = resolver.callee(site.node, site.scope, infer=False)
         record_call(facts.functions[function_key(model, site.scope)], model, resolver, site.node, callee)
     _record_structure(model, resolver, facts)
+    _record_cost(model, resolver, facts)
     return facts
+
+
+def _record_cost(model: ModuleModel, resolver: Resolver, facts: ModuleFacts) -> None:
+    """``FunctionFacts.locally_cheap`` / ``cheap_if`` of the module's sync functions."""
+    # The rule owns the one definition of "cheap"; imported here to avoid an import cycle.
+    from .rules.base import RuleContext
+    from .rules.loop_starvation import local_cost
+
+    ctx = RuleContext(model, resolver, None, None, resolver.catalog)  # type: ignore[arg-type]
+    for scope in model.scopes:
+        if scope.kind != "function" or not isinstance(scope.node, ast.FunctionDef):
+            continue
+        function = facts.functions.get(function_key(model, scope))
+        if function is None or function.qualname != scope.qualname:
+            continue  # an accessor: its facts are kept apart, not looked up by callers
+        function.locally_cheap, function.cheap_if = local_cost(ctx, scope.node)
 
 
 def refine(function: FunctionFacts, model: ModuleModel, resolver: Resolver) -> None:

@@ -23,7 +23,7 @@ What it finds
     like, methods of ``collections`` containers such as ``deque.popleft``,
     regular expressions (``pattern.search(name)``), coroutine functions -
     calling one only creates the coroutine -, constructors of project classes
-    without ``__init__``, sync functions of the same module that neither loop
+    without ``__init__``, sync functions of the project that neither loop
     nor call anything costly themselves, read three helpers deep) or only
     assigns and stores attributes (``for k, v in headers.items():
     result[k.lower()] = v``); calls in a ``return`` or ``raise`` (they run
@@ -73,10 +73,7 @@ Not caught yet
 
     Reported though cheap: a loop over a collection that is small in
     practice (the listening sockets, the configured hosts) calling something
-    whose cost is not known - a method of an unresolved object, a sync
-    function of another module (the summaries of other modules do not say
-    whether a function loops, so even a one-line helper there counts as
-    costly), a constructor with an ``__init__``.
+    whose cost is not known - a method of an unresolved object, a constructor with an ``__init__``.
 """
 
 from __future__ import annotations
@@ -427,37 +424,63 @@ def _normal_paths(parts: list[ast.AST], leaving: bool = False) -> Iterator[ast.A
 
 
 def _is_cheap(ctx: RuleContext, call: ast.Call, depth: int = _HELPER_DEPTH) -> bool:
+    cheap, helper = _call_cost(ctx, call)
+    return _helper_is_cheap(ctx, helper, depth) if helper is not None else cheap
+
+
+def _call_cost(ctx: RuleContext, call: ast.Call) -> tuple[bool, str | None]:
+    """(cheap, None) for a call whose cost is known here; (False, qualname) for a sync
+    function of the project: its cost is that of its body, judged by ``_helper_is_cheap``."""
     # cheap resolution (and what other rules already asked jedi): a guess of cost needs no more
     callee = ctx.resolver.callee(call, infer=False)
     target = ctx.resolver.target_name(callee)
     if target is None:
         func = call.func
-        return isinstance(func, ast.Attribute) and func.attr in _CHEAP_METHODS
+        return isinstance(func, ast.Attribute) and func.attr in _CHEAP_METHODS, None
     if target.startswith("builtins."):
         rest = target[len("builtins.") :]
         owner = rest.split(".", 1)[0]
-        return rest not in _EXPENSIVE_BUILTINS and (owner in _BUILTIN_TYPES or "." not in rest)
+        return rest not in _EXPENSIVE_BUILTINS and (owner in _BUILTIN_TYPES or "." not in rest), None
     decl = ctx.function_decl(target)
     if decl is not None:
         if decl.creates_coroutine or decl.is_generator:
-            return True  # calling it only creates the coroutine (or generator)
-        return _helper_is_cheap(ctx, target, depth)
+            return True, None  # calling it only creates the coroutine (or generator)
+        return False, target
     if callee.kind == "class" and target in ctx.index.classes:
         # a project class without __init__: a dataclass, a NamedTuple, a plain record
-        return all(ctx.index.lookup_member(target, m) is None for m in ("__new__", "__post_init__"))
+        return all(ctx.index.lookup_member(target, m) is None for m in ("__new__", "__post_init__")), None
     if target in ctx.catalog.coroutines or target in _CHEAP_FUNCTIONS:
-        return True
+        return True, None
     owner, _, method = target.rpartition(".")
     if owner in _CHEAP_CLASSES and method in _CHEAP_METHODS:
-        return True
-    return target.split(".", 1)[0] in _CHEAP_MODULES and ctx.catalog.blocking_entry(target) is None
+        return True, None
+    return target.split(".", 1)[0] in _CHEAP_MODULES and ctx.catalog.blocking_entry(target) is None, None
+
+
+def local_cost(ctx: RuleContext, node: ast.FunctionDef) -> tuple[bool, tuple[str, ...]]:
+    """Whether the body of a sync function is cheap per call on its own - it neither loops
+    (over more than a few items) nor calls anything costly - and the project functions it
+    calls, whose cost is its cost too.  ``summary.summarise`` stores this per function
+    (``FunctionFacts.locally_cheap``), so other modules can judge a helper they cannot read."""
+    if _loops_over_unknown(ctx, node.body):
+        return False, ()
+    helpers: list[str] = []
+    for call in _walk(_normal_paths(node.body)):
+        if not isinstance(call, ast.Call):
+            continue
+        cheap, helper = _call_cost(ctx, call)
+        if helper is not None:
+            helpers.append(helper)
+        elif not cheap:
+            return False, ()
+    return True, tuple(dict.fromkeys(helpers))
 
 
 def _helper_is_cheap(ctx: RuleContext, qualname: str, depth: int) -> bool:
-    """A sync function of the project is cheap per call when it is defined in this module
-    and neither loops (over more than a few items) nor calls anything that is not cheap -
-    read up to ``_HELPER_DEPTH`` helpers deep.  One defined elsewhere costs an unknown
-    amount: the summaries of other modules do not say whether a function loops."""
+    """A sync function of the project is cheap per call when it neither loops (over more
+    than a few items) nor calls anything that is not cheap - read up to ``_HELPER_DEPTH``
+    helpers deep.  A function of this module is read from its body; one of another module
+    from its summary (``FunctionFacts.locally_cheap`` and ``cheap_if``)."""
     if depth <= 0:
         return False
     key = ("loop-starvation:cheap", qualname, depth)
@@ -466,15 +489,16 @@ def _helper_is_cheap(ctx: RuleContext, qualname: str, depth: int) -> bool:
         return bool(known)
     ctx.memo[key] = False  # a helper that calls itself: recursion is not cheap
     node = _functions_here(ctx).get(qualname)
+    if node is not None:
+        local, helpers = local_cost(ctx, node)
+    else:
+        facts = ctx.facts.functions.get(qualname) if ctx.facts is not None else None
+        local = facts is not None and not facts.is_async and facts.locally_cheap
+        helpers = tuple(facts.cheap_if) if facts is not None else ()
     cheap = (
-        node is not None
+        local
         and ctx.blocking_chain(qualname) is None
-        and not _loops_over_unknown(ctx, node.body)
-        and all(
-            _is_cheap(ctx, call, depth - 1)
-            for call in _walk(_normal_paths(node.body))
-            if isinstance(call, ast.Call)
-        )
+        and all(_helper_is_cheap(ctx, helper, depth - 1) for helper in helpers)
     )
     ctx.memo[key] = cheap
     return cheap

@@ -283,6 +283,126 @@ def test_cheap_helpers_of_the_module_are_cheap(tmp_path: Path) -> None:
     assert of_code(check_file(tmp_path, path), CODE) == []
 
 
+def test_cheap_helpers_of_other_modules_are_cheap(tmp_path: Path) -> None:
+    # The summary of another module says its helper is cheap (and what it calls
+    # in turn): a one-line helper there costs what it costs here.
+    write_module(
+        tmp_path,
+        """
+        def str_if_bytes(value):
+            return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+        def safe_str(value):
+            return str(str_if_bytes(value))
+
+
+        def set_result(fut, result):
+            if not fut.done():
+                fut.set_result(result)
+
+
+        class Record:
+            def label(self, value):
+                return safe_str(value).lower()
+        """,
+        name="helpers.py",
+    )
+    path = write_module(
+        tmp_path,
+        """
+        from helpers import Record, safe_str, set_result
+
+
+        async def names(items):
+            out = []
+            for item in items:
+                out.append(safe_str(item))
+            return out
+
+
+        async def wake(waiters, result):
+            for fut in waiters:
+                set_result(fut, result)
+
+
+        async def labels(record: Record, items):
+            for item in items:
+                print(record.label(item))
+        """,
+    )
+    assert of_code(check_file(tmp_path, path), CODE) == []
+
+
+def test_costly_helpers_of_other_modules_still_count(tmp_path: Path) -> None:
+    write_module(
+        tmp_path,
+        """
+        import time
+
+        from unknown_lib import heavy
+
+
+        def total(values):
+            return sum(value * 2 for value in values)
+
+
+        def wait_a_bit(value):
+            time.sleep(0.1)
+            return value
+
+
+        def opaque(value):
+            return heavy(value)
+
+
+        def cheap_but_calls(value):
+            return opaque(value).strip()
+
+
+        def forever(value):
+            return forever(value - 1) if value else 0
+        """,
+        name="costs.py",
+    )
+    path = write_module(
+        tmp_path,
+        """
+        from costs import cheap_but_calls, forever, opaque, total, wait_a_bit
+
+
+        async def a(rows):
+            for row in rows:
+                print(total(row))
+
+
+        async def b(rows):
+            for row in rows:
+                print(wait_a_bit(row))
+
+
+        async def c(rows):
+            for row in rows:
+                print(opaque(row))
+
+
+        async def d(rows):
+            for row in rows:
+                print(cheap_but_calls(row))
+
+
+        async def e(rows):
+            for row in rows:
+                print(forever(row))
+        """,
+    )
+    messages = [d.message for d in of_code(check_file(tmp_path, path), CODE)]
+    for callee in ("total(row)", "wait_a_bit(row)", "opaque(row)", "cheap_but_calls(row)", "forever(row)"):
+        name = callee.split("(")[0]
+        assert any(f"calls `{name}()`" in m for m in messages), (name, messages)
+    assert len(messages) == 5
+
+
 def test_costly_helpers_of_the_module_still_count(tmp_path: Path) -> None:
     path = write_module(
         tmp_path,
