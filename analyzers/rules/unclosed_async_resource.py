@@ -541,7 +541,11 @@ def _fix(ctx: RuleContext, scope: Scope, call: ast.Call, resource: Resource, bin
         text = lines[number - 1]
         if number in string_lines or not text.strip():
             continue
-        edits.append(Edit(Span(Position(number, 0), Position(number, 0)), unit))
+        # The line's indentation is replaced, not inserted before: another fix's line
+        # inserted at this line's start then conflicts with this one (it would keep
+        # the old indentation inside the new block) instead of going in beside it.
+        leading = len(text) - len(text.lstrip(" \t"))
+        edits.append(Edit(Span(Position(number, 0), Position(number, leading)), unit + text[:leading]))
     # the trailing closes go; a finally takes their place (or follows the block)
     deleted_start = trailing[0].lineno if trailing else None
     deleted_end = (trailing[-1].end_lineno or trailing[-1].lineno) if trailing else None

@@ -447,3 +447,39 @@ def test_a_method_returning_its_own_class_hands_back_its_object(tmp_path: Path) 
     )
     marked = {i for i, line in enumerate(path.read_text().splitlines(), start=1) if line.endswith("# flagged")}
     assert flagged_lines(check_file(tmp_path, path), CODE) == marked
+
+
+def test_fix_and_a_line_another_fix_inserts_in_the_block_do_not_both_go_in(tmp_path: Path) -> None:
+    """Found by the glued-snippet search: loop-starvation inserts `await asyncio.sleep(0)`
+    at a line start inside the statements this fix indents. Both applied together left
+    the inserted line at the old indentation (an IndentationError); now they conflict
+    and the second is skipped, to be applied on the next run."""
+    import ast
+
+    from asyncsense.analyzers.fixes import apply_fixes
+
+    path = write_module(
+        tmp_path,
+        '''
+        import asyncio
+
+        import aiohttp
+
+
+        async def fetch_all(urls, rows):
+            session = aiohttp.ClientSession()
+            for row in rows:
+                transform(row)
+            for url in urls:
+                async with session.get(url) as resp:
+                    await resp.text()
+        ''',
+    )
+    diagnostics = check_file(tmp_path, path)
+    fixes = [d.fix for d in diagnostics if d.fix is not None]
+    assert {d.code for d in diagnostics if d.fix is not None} >= {"ASN006", "ASN007"}, diagnostics
+    text = path.read_text()
+    for ordered in (fixes, fixes[::-1]):
+        applied = apply_fixes(text, ordered)
+        ast.parse(applied.text)
+        assert applied.skipped >= 1
