@@ -22,6 +22,7 @@ after an edit, the edited file and the files that depend on it are re-analysed.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -43,6 +44,27 @@ log = logging.getLogger(__name__)
 # Below this many files, starting workers costs more than it saves.
 MIN_FILES_PER_WORKER = 8
 CACHE_FORMAT = 2
+
+# Collections of the youngest generation every 100,000 allocations (default 700).
+_BATCH_GC_THRESHOLD = (100_000, 20, 10)
+
+
+def tune_collector() -> None:
+    """The cyclic garbage collector's policy for a batch check (the CLI and its workers).
+
+    A check allocates millions of objects that live until the process ends
+    (syntax trees, models, jedi's parso trees and values) and makes little
+    cyclic garbage.  With the default thresholds the collector kept scanning
+    them: a third of a cold check's CPU time on aiohttp (4.7-5.6 s wall with
+    the defaults, 2.5-2.8 s with these; peak memory the same, 174 MB).
+    ``gc.freeze`` leaves what exists now (in a worker: what it inherited
+    from the parent) out of every later collection.  Reference counting
+    still frees everything; cycles are still collected, less often.
+    """
+    gc.freeze()
+    first, second, third = gc.get_threshold()
+    if first and first < _BATCH_GC_THRESHOLD[0]:
+        gc.set_threshold(*_BATCH_GC_THRESHOLD)
 
 
 # ---------------------------------------------------------------------------
@@ -405,6 +427,7 @@ def _receive(pipe) -> Any:
 def _worker(pipe, settings: dict, shard: list[str]) -> None:
     from .project import Project
 
+    tune_collector()  # inherited through fork; not through spawn
     try:
         project = Project(**settings)
         pipe.send(project.load_shard(shard))

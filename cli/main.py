@@ -139,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "check":
+            if argv is None:  # the program itself, not a caller in its process (tests)
+                from .analyzers.batch import tune_collector
+
+                tune_collector()
             return run_check(args, stdout, stderr)
         if args.command == "rules":
             return _run_rules(args.output_format, stdout)

@@ -130,6 +130,10 @@ def run_measured(
     size"), else from `os.wait4`'s rusage of the child; both are the largest
     RSS of any one process of the tree (the kernel's ru_maxrss), not a sum.
     """
+    # Every tool runs as installed: with its bytecode cache (a shell that sets
+    # PYTHONDONTWRITEBYTECODE would make each Python tool recompile itself per run).
+    env = dict(os.environ if env is None else env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     use_time = os.path.exists(TIME_BIN)
     tfile = None
     full = list(cmd)
