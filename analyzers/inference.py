@@ -468,6 +468,16 @@ class JediInference:
             self._finder = DefinitionFinder(self.python, self.root, _typeshed_stub_roots(self._jedi))
         return self._finder
 
+    def answered(self, model: ModuleModel, call: ast.Call) -> bool:
+        """Has jedi an answer that ``callee_name`` gives for this call (in this version of the module)?"""
+        position = _callee_name_position(model, call)
+        if position is not None and (model.path, model.content_hash, *position) in self._answers:
+            return True
+        func = call.func
+        return isinstance(func, ast.Attribute) and (
+            (model.path, model.content_hash, ast.dump(func.value), func.attr) in self._by_receiver
+        )
+
     def callee_name(self, model: ModuleModel, call: ast.Call) -> str | None:
         """The qualified name the resolver gave a call: jedi's answer if jedi was asked, else cheap resolution."""
         position = _callee_name_position(model, call)

@@ -37,7 +37,8 @@ from .libraries import LibraryFollower
 from .notebooks import is_notebook, notebook_source
 from .parsing import decode_source, parse_module
 from .reparse import BufferParse, BufferParser
-from .rules import RULES, RuleContext
+from .block_findings import BlockFindings, run_rules
+from .rules import RuleContext
 from .semantics import ModuleModel, Resolver
 from .summary import FunctionFacts, ModuleFacts, ProjectFacts, refine, summarise
 
@@ -109,6 +110,7 @@ class Project:
         self._adopted_facts: list[ModuleFacts] = []
         self._buffer_parsers: dict[str, BufferParser] = {}
         self._block_models: dict[str, dict] = {}  # path -> what the model builder found per block
+        self._block_findings: dict[str, BlockFindings] = {}  # path -> an editor buffer's findings by block
         self._previous: dict[str, _Module] = {}  # path -> an editor buffer's last version, for its resolver
         self._inference: JediInference | None = None
         self._source_roots: set[Path] = {self.root, self.root / "src"}
@@ -161,6 +163,7 @@ class Project:
         self._previous.pop(key, None)
         self._buffer_parsers.pop(key, None)
         self._block_models.pop(key, None)
+        self._block_findings.pop(key, None)
         self._invalidate(key)
 
     def _invalidate(self, key: str) -> None:
@@ -471,13 +474,15 @@ class Project:
         return found
 
     def diagnostics_for(self, model: ModuleModel, display_path: str | None = None) -> list[Diagnostic]:
-        ctx = RuleContext(model, self.resolver_for(model), self.facts, self.config, self.catalog)
-        found: list[Diagnostic] = []
-        for rule in RULES:
-            try:
-                found.extend(rule.check(ctx))
-            except RecursionError:
-                log.warning("%s: rule %s gave up (code nested too deeply)", model.path, rule.name)
+        resolver = self.resolver_for(model)
+        module = self._modules.get(model.path)
+        if isinstance(model.parsed, BufferParse) and model.path in self._overrides and module is not None and module.model is model:
+            # An editor buffer: only the blocks an edit can change are checked again.
+            by_block = self._block_findings.setdefault(model.path, BlockFindings())
+            found = by_block.check(model, model.parsed.blocks, resolver, self.facts, self.config, self.catalog)
+        else:
+            ctx = RuleContext(model, resolver, self.facts, self.config, self.catalog)
+            found = run_rules(ctx)
         if model.notebook is not None:
             for diagnostic in found:
                 cell = model.notebook.cell_at(diagnostic.span.start.line)

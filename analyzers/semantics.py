@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
@@ -829,6 +830,9 @@ def _declare_class(model: ModuleModel, resolver: Resolver, scope: Scope, node: a
 # ---------------------------------------------------------------------------
 
 
+_resolver_serials = itertools.count()
+
+
 class Resolver:
     """Cheap, flow-insensitive resolution of names and expressions in one module."""
 
@@ -846,6 +850,9 @@ class Resolver:
         self._call_cache: dict[tuple[ast.Call, int], Value] = {}
         self._star_import: bool | None = model.star_import
         self._inferred: set[ast.Call] = set()
+        self.serial = next(_resolver_serials)
+        # The serial of the resolver whose answers this one started from (carry_over).
+        self.carried_from: int | None = None
         self._receiver_memo: dict[tuple[int, str, str], Value | None] = {}
         # Annotations being resolved: `x: x = 1` (or `a: b` with `b: a`) names itself.
         self._annotations_in_progress: set[int] = set()
@@ -1156,6 +1163,7 @@ class Resolver:
         found by cheap resolution for calls still in the tree.  Only when nothing
         those answers depend on changed: the caller checks the module's bindings,
         declarations and the index (``Project._carry_resolutions``)."""
+        self.carried_from = previous.serial
         parents = self.model.parents
         inferred = previous._inferred
         cache = self._call_cache
@@ -1163,6 +1171,11 @@ class Resolver:
             node = key[0]
             if node in parents and node not in inferred:
                 cache[key] = value
+
+    @property
+    def inferred_calls(self) -> set[ast.Call]:
+        """The calls jedi was asked about."""
+        return self._inferred
 
     def _infer_callee(self, node: ast.Call, scope: Scope) -> Value | None:
         """jedi's answer, shared by calls of one method on the same receiver in a scope."""

@@ -14,7 +14,7 @@ import ast
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .diagnostics import Span
 from .index import ProjectIndex, Value
@@ -327,15 +327,18 @@ def _bound_by_definition(name: str, scope: Scope) -> bool:
     return False
 
 
-def property_reads(model: ModuleModel, resolver: Resolver) -> Iterator[tuple[ast.Attribute, Scope, str]]:
-    """Reads of the project's properties (``self.cert_path``): (node, scope, getter qualname)."""
+def property_reads(
+    model: ModuleModel, resolver: Resolver, nodes: Iterable[ast.AST] | None = None
+) -> Iterator[tuple[ast.Attribute, Scope, str]]:
+    """Reads of the project's properties (``self.cert_path``): (node, scope, getter qualname),
+    among ``nodes`` (default: the whole module)."""
     index = resolver.index
     names = property_names(index)
     if not names:
         return
     attribute = ast.Attribute
     parents = model.parents
-    for node in parents:  # every node but the module: cheaper than ast.walk
+    for node in parents if nodes is None else nodes:  # every node but the module: cheaper than ast.walk
         if type(node) is not attribute or node.attr not in names or type(node.ctx) is not ast.Load:
             continue
         parent = parents[node]
@@ -633,6 +636,14 @@ class ProjectFacts:
                 names.add(decl.name)
         names.coroutine_only = names - other
         return names
+
+    def cost_of(self, qualname: str) -> tuple[bool, tuple[str, ...]] | None:
+        """Whether a sync project function is cheap per call on its own, and the helpers it
+        is cheap only if they are (loop-starvation's question; None: not a summarised function)."""
+        facts = self.functions.get(qualname)
+        if facts is None:
+            return None
+        return (not facts.is_async and facts.locally_cheap, tuple(facts.cheap_if))
 
     def blocking_chain(self, qualname: str) -> list[Site] | None:
         """For a sync function (project, or library) that blocks: the calls down to the blocking one."""

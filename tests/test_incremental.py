@@ -363,3 +363,98 @@ def test_answers_carried_over_follow_what_they_depend_on(package: Path, edit):
     got = project.analyze_open_document(path, edited)
     expected = Project(package, use_jedi=False, library_cache_dir=False).analyze_open_document(path, edited)
     assert _diagnostics(got) == _diagnostics(expected)
+
+
+# -- findings by block (block_findings.py) ------------------------------------------
+
+BLOCKS = '''\
+import asyncio
+import time
+
+from .storage import Store, slow_helper
+
+
+def helper():
+    return 1
+
+
+def per_item(x):
+    return x + 1
+
+
+async def calls_helper():
+    helper()
+
+
+async def calls_other_module():
+    Store().save(1)
+
+
+async def loops():
+    for item in range(10_000_000):
+        per_item(item)
+
+
+async def edited():
+    await asyncio.sleep(0)
+'''
+
+
+def _checked(project: Project, path: Path) -> tuple[int, int]:
+    found = project._block_findings[str(path.resolve())]
+    return found.checked_blocks, found.reused_blocks
+
+
+def _same_as_fresh(package: Path, path: Path, text: str, got) -> None:
+    expected = Project(package, use_jedi=False, library_cache_dir=False).analyze_open_document(path, text)
+    assert _diagnostics(got) == _diagnostics(expected)
+
+
+def test_an_edit_inside_one_function_checks_that_block_only(package: Path):
+    path = package / "pkg" / "mod.py"
+    project = Project(package, use_jedi=False, library_cache_dir=False)
+    project.analyze_open_document(path, BLOCKS)
+    assert _checked(project, path) == (6, 0)
+    text = BLOCKS.replace("    await asyncio.sleep(0)", "    time.sleep(0)")
+    got = project.analyze_open_document(path, text)
+    assert _checked(project, path) == (1, 5)
+    assert [d.span.start.line for d in got.diagnostics if d.rule == "blocking-call"][-1] == text.count("\n")
+    _same_as_fresh(package, path, text, got)
+
+
+@pytest.mark.parametrize(
+    "edit, rule, line",
+    [
+        # a helper of this module starts blocking: its async caller (another block) lights up
+        (("def helper():\n    return 1", "def helper():\n    time.sleep(1)"), "blocking-call", 16),
+        # a per-item helper starts looping itself: the loop calling it is no longer cheap per item
+        (("    return x + 1", "    while x: x -= 1"), "loop-starvation", 24),
+    ],
+)
+def test_findings_of_unchanged_blocks_follow_the_functions_they_use(package: Path, edit, rule, line):
+    path = package / "pkg" / "mod.py"
+    project = Project(package, use_jedi=False, library_cache_dir=False)
+    before = project.analyze_open_document(path, BLOCKS)
+    assert (rule, line) not in {(d.rule, d.span.start.line) for d in before.diagnostics}
+    text = BLOCKS.replace(*edit)
+    got = project.analyze_open_document(path, text)
+    assert _checked(project, path) == (2, 4)  # the edited helper, and its user: its findings were not kept
+    assert (rule, line) in {(d.rule, d.span.start.line) for d in got.diagnostics}
+    _same_as_fresh(package, path, text, got)
+    # and back: the finding goes away again
+    got = project.analyze_open_document(path, BLOCKS)
+    assert (rule, line) not in {(d.rule, d.span.start.line) for d in got.diagnostics}
+
+
+def test_findings_of_unchanged_blocks_follow_other_modules(package: Path):
+    """A helper module edited in another buffer: the caller's unchanged block lights up."""
+    path = package / "pkg" / "mod.py"
+    storage = package / "pkg" / "storage.py"
+    project = Project(package, use_jedi=False, library_cache_dir=False)
+    project.analyze_open_document(storage, STORAGE.replace("        time.sleep(0.1)", "        pass"))
+    before = project.analyze_open_document(path, BLOCKS)
+    assert not [d for d in before.diagnostics if d.span.start.line == 20]
+    project.analyze_open_document(storage, STORAGE)
+    got = project.analyze_open_document(path, BLOCKS)
+    assert [d.rule for d in got.diagnostics if d.span.start.line == 20] == ["blocking-call"]
+    _same_as_fresh(package, path, BLOCKS, got)

@@ -43,6 +43,7 @@ class RuleContext:
         facts: ProjectFacts,
         config: Config,
         catalog: Catalog,
+        part: ModulePart | None = None,
     ) -> None:
         self.model = model
         self.resolver = resolver
@@ -51,14 +52,39 @@ class RuleContext:
         self.catalog = catalog
         self.index = resolver.index
         self.path = model.path
+        # None: the rules check the whole module; else only this part of it (block_findings.py).
+        self.part = part
         # Per-module answers rules compute once and look up many times (names in
         # use, cost of helpers): keyed by the rule, valid for this context only.
         self.memo: dict[object, object] = {}
+        # The module's functions by qualname, and which of them the rules read (block_findings.py).
+        self._functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] | None = None
+        self.functions_read: dict[str, ast.AST | None] = {}
 
     # -- looking at code ----------------------------------------------------
     @property
     def calls(self) -> list[CallSite]:
-        return self.model.calls
+        """The calls to check: the module's, or those of the part being checked."""
+        return self.model.calls if self.part is None else self.part.calls
+
+    @property
+    def loops(self) -> list[ast.For | ast.While]:
+        """The sync loops to check (``ModuleModel.loops``), of the module or of the part."""
+        return self.model.loops if self.part is None else self.part.loops
+
+    def nodes(self) -> Iterable[ast.AST]:
+        """Every node to check (the module's but the module itself, or the part's)."""
+        if self.part is None:
+            return self.model.parents
+        return (node for statement in self.part.statements for node in ast.walk(statement))
+
+    def function_node(self, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The definition of a function of this module (a helper whose body a rule reads)."""
+        if self._functions is None:
+            self._functions = function_nodes(self.model)
+        node = self._functions.get(qualname)
+        self.functions_read[qualname] = node
+        return node
 
     def span(self, node: ast.AST) -> Span:
         return span_of(self.model, node)
@@ -116,6 +142,23 @@ class RuleContext:
             related=list(related),
             fixes=[f for f in fixes if f is not None],
         )
+
+
+@dataclass
+class ModulePart:
+    """Some top-level statements of a module, with their calls and sync loops."""
+
+    statements: list[ast.stmt]
+    calls: list[CallSite]
+    loops: list[ast.For | ast.While]
+
+
+def function_nodes(model: ModuleModel) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    return {
+        scope.qualname: scope.node  # type: ignore[misc]
+        for scope in model.scopes
+        if scope.kind == "function" and isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
 
 
 def _segment(lines: list[str], node: ast.AST) -> str | None:

@@ -165,7 +165,7 @@ def _property_reads(ctx: RuleContext) -> Iterator[Diagnostic]:
     """``self.cert`` in a coroutine, where the property's getter blocks."""
     if not any(scope.is_async for scope in ctx.model.scopes):
         return
-    for node, scope, getter in property_reads(ctx.model, ctx.resolver):
+    for node, scope, getter in property_reads(ctx.model, ctx.resolver, ctx.nodes()):
         function = scope.function
         if function is None or not function.is_async:
             continue  # in sync code a property read is a call edge: loop-bound code propagates through it

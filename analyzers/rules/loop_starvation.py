@@ -141,7 +141,7 @@ _SIZE_PRESERVING = frozenset({"enumerate", "reversed", "sorted", "list", "tuple"
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     verdicts: dict[ast.AST, _Verdict] = {}
-    for node in ctx.model.loops:
+    for node in ctx.loops:
         scope = ctx.scope_of(node)
         if scope.kind != "function" or not scope.is_async or _partly_unparsed(ctx, node):
             continue
@@ -488,13 +488,12 @@ def _helper_is_cheap(ctx: RuleContext, qualname: str, depth: int) -> bool:
     if known is not None:
         return bool(known)
     ctx.memo[key] = False  # a helper that calls itself: recursion is not cheap
-    node = _functions_here(ctx).get(qualname)
-    if node is not None:
+    node = ctx.function_node(qualname)
+    if isinstance(node, ast.FunctionDef):
         local, helpers = local_cost(ctx, node)
     else:
-        facts = ctx.facts.functions.get(qualname) if ctx.facts is not None else None
-        local = facts is not None and not facts.is_async and facts.locally_cheap
-        helpers = tuple(facts.cheap_if) if facts is not None else ()
+        cost = ctx.facts.cost_of(qualname) if ctx.facts is not None and node is None else None
+        local, helpers = cost if cost is not None else (False, ())
     cheap = (
         local
         and ctx.blocking_chain(qualname) is None
@@ -502,18 +501,6 @@ def _helper_is_cheap(ctx: RuleContext, qualname: str, depth: int) -> bool:
     )
     ctx.memo[key] = cheap
     return cheap
-
-
-def _functions_here(ctx: RuleContext) -> dict[str, ast.FunctionDef]:
-    found = ctx.memo.get("loop-starvation:functions")
-    if found is None:
-        found = {
-            scope.qualname: scope.node
-            for scope in ctx.model.scopes
-            if scope.kind == "function" and isinstance(scope.node, ast.FunctionDef)
-        }
-        ctx.memo["loop-starvation:functions"] = found
-    return found  # type: ignore[return-value]
 
 
 def _loops_over_unknown(ctx: RuleContext, body: list[ast.stmt]) -> bool:

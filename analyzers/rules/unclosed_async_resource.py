@@ -174,7 +174,7 @@ def _hands_back_what_it_holds(ctx: RuleContext, qualname: str, visiting: set[str
     what it returns is closed by the object that keeps it, not by the caller."""
     if qualname in visiting:
         return True  # `return await self.initialize()` inside `initialize`: its other returns decide
-    function = _function_here(ctx, qualname)
+    function = ctx.function_node(qualname)
     decl = ctx.function_decl(qualname)
     if function is None or decl is None or decl.class_qualname is None:
         return False  # a plain function: its first parameter is no owner
@@ -255,18 +255,6 @@ def _own_nodes(function: ast.AST):
 
 def _is_static(function: ast.AST) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in getattr(function, "decorator_list", ()))
-
-
-def _function_here(ctx: RuleContext, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    found = ctx.memo.get("unclosed-async-resource:functions")
-    if found is None:
-        found = {
-            scope.qualname: scope.node
-            for scope in ctx.model.scopes
-            if scope.kind == "function" and isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        }
-        ctx.memo["unclosed-async-resource:functions"] = found
-    return found.get(qualname)  # type: ignore[union-attr]
 
 
 def _called_name(call: ast.Call) -> str | None:
