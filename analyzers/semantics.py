@@ -1020,6 +1020,8 @@ class Resolver:
             return Value("instance", "builtins.list")
         if isinstance(node, ast.NamedExpr):
             return self.value_of(node.value, scope, depth - 1)
+        if isinstance(node, ast.Await):
+            return self._awaited(node.value, scope, depth)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATOR_METHODS:
             return self._operator_result(node.left, _OPERATOR_METHODS[type(node.op)], scope, depth)
         if isinstance(node, ast.Subscript):
@@ -1125,6 +1127,25 @@ class Resolver:
             if last[:1].isupper() and not callee.bound:
                 return Value("instance", name)
         return UNKNOWN
+
+    def _awaited(self, node: ast.expr, scope: Scope, depth: int) -> Value:
+        """``await f()``: what the project's coroutine function ``f`` is annotated to
+        return (``async def connect(...) -> Connection``)."""
+        if not isinstance(node, ast.Call):
+            return UNKNOWN
+        callee = self.callee(node, scope, depth, infer=False)
+        if callee.kind != "function":
+            return UNKNOWN
+        function = self.index.functions.get(callee.name)
+        if (
+            function is None
+            or not function.is_async
+            or function.is_generator
+            or function.returns_awaitable
+            or not function.returns
+        ):
+            return UNKNOWN
+        return Value("instance", function.returns)
 
     def _super(self, scope: Scope) -> Value:
         """``super()`` in a method: an instance of the first base class."""

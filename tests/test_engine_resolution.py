@@ -281,6 +281,30 @@ def test_return_annotations_of_project_functions_and_methods(engine):
     ]
 
 
+def test_awaited_results_of_annotated_project_coroutines(plain_engine):
+    """Without jedi: ``x = await f()`` is what the coroutine function ``f`` says it returns."""
+    source = """\
+        from pathlib import Path
+
+        async def config_path() -> Path:
+            return Path("c")
+
+        async def unannotated():
+            return Path("c")
+
+        async def handler():
+            path = await config_path()
+            path.read_text()
+            (await config_path()).read_bytes()
+            other = await unannotated()
+            other.read_text()
+    """
+    assert names_flagged(plain_engine.check(source)) == [
+        (11, "pathlib.Path.read_text"),
+        (12, "pathlib.Path.read_bytes"),
+    ]
+
+
 def test_a_return_annotation_saying_awaitable_is_not_an_instance(engine):
     source = """\
         import asyncio
