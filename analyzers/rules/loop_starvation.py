@@ -99,7 +99,12 @@ _BUILTIN_TYPES = frozenset(
 )
 # Library modules whose functions are cheap per call.
 _CHEAP_MODULES = frozenset(
-    {"math", "cmath", "operator", "logging", "string", "typing", "dataclasses", "itertools", "functools", "asyncio"}
+    {
+        "math", "cmath", "operator", "logging", "string", "typing", "dataclasses", "itertools", "functools",
+        "asyncio",
+        # a registry lookup per call; shown once per place by default
+        "warnings",
+    }
 )
 _CHEAP_FUNCTIONS = frozenset(
     {

@@ -551,3 +551,55 @@ def test_a_regular_expression_per_item_is_cheap(tmp_path: Path) -> None:
         """,
     )
     assert of_code(check_file(tmp_path, path), CODE) == []
+
+
+def test_constructors_of_other_modules_are_judged_by_their_init(tmp_path: Path) -> None:
+    # aiohttp's `for h in host: sites.append(TCPSite(runner, h, ...))`: the class's
+    # __init__ (and its base's, through super()) only stores what it is given and
+    # may warn; a constructor that does real work per item still counts.
+    write_module(
+        tmp_path,
+        """
+        import warnings
+
+
+        class BaseSite:
+            def __init__(self, runner, *, timeout=60.0):
+                if timeout != 60.0:
+                    warnings.warn("timeout is deprecated", DeprecationWarning, stacklevel=2)
+                self._runner = runner
+
+
+        class TCPSite(BaseSite):
+            def __init__(self, runner, host=None):
+                super().__init__(runner)
+                self._host = host
+
+
+        class Index:
+            def __init__(self, rows):
+                self.rows = sorted(rows)
+                for row in rows:
+                    self.rows.append(row)
+        """,
+        name="sites.py",
+    )
+    path = write_module(
+        tmp_path,
+        """
+        from sites import Index, TCPSite
+
+
+        async def start(runner, hosts):
+            sites = []
+            for host in hosts:
+                sites.append(TCPSite(runner, host))
+            return sites
+
+
+        async def build(tables):
+            for rows in tables:
+                Index(rows)
+        """,
+    )
+    assert [d.span.start.line for d in of_code(check_file(tmp_path, path), CODE)] == [13]
