@@ -87,7 +87,7 @@ class Session:
         self.documents: dict[str, OpenDocument] = {}
         self.versions: dict[str, int] = {}  # key -> newest version
         self.results: dict[str, Analysis] = {}  # key -> analysis of the newest version
-        self.result_ids: dict[str, tuple[int, str]] = {}  # key -> (serial, content fingerprint)
+        self.result_ids: dict[str, tuple[int, list]] = {}  # key -> (serial, content fingerprint)
         self.skipped: dict[str, int] = {}  # key -> version whose analysis failed or timed out
         self.published: dict[str, set[str]] = {}  # key -> uris we pushed diagnostics for
         self.closed_results: dict[str, tuple[str, list[types.Diagnostic]]] = {}  # uri -> (result id, items)
@@ -460,7 +460,8 @@ class Session:
             asyncio.ensure_future(self._notify())
 
     def _store(self, key: str, analysis: Analysis) -> bool:
-        fingerprint = repr([(uri, lsp.range, lsp.code, lsp.message, lsp.severity) for _, uri, lsp in analysis.items])
+        # What a client shows: the engine's findings stand for their LSP form (repr of those costs a millisecond).
+        fingerprint = [(uri, d.span, d.code, d.message, d.severity) for d, uri, _ in analysis.items]
         previous = self.result_ids.get(key)
         changed = previous is None or previous[1] != fingerprint
         if changed:
