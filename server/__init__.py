@@ -42,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("asyncsense").setLevel(args.log_level)
 
     from .app import create_server
+    from .worker import _Heap
 
+    _Heap.enabled = True  # this process is the server: tune the collector for it
     server = create_server()
     if args.tcp:
         server.start_tcp(args.host, args.port)

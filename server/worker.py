@@ -220,12 +220,15 @@ class _Heap:
     unfrozen again, so the cycles in their jedi state can be collected.
     """
 
+    # Only in a server process of its own (``server.main`` turns it on): a test or a
+    # program that runs the engine in its process keeps its own collector settings.
+    enabled = False
     frozen = False
     tuned = False
 
     @classmethod
     def tune(cls) -> None:
-        if not cls.tuned:
+        if cls.enabled and not cls.tuned:
             cls.tuned = True
             first, second, third = gc.get_threshold()
             if first and first < 20_000:
@@ -237,7 +240,7 @@ class _Heap:
         left its garbage: a full collection finds no more and takes three times as
         long, delaying the first diagnostics), then keep what survived out of later
         collections."""
-        if not cls.frozen and gc.isenabled():
+        if cls.enabled and not cls.frozen and gc.isenabled():
             gc.collect(1)
             gc.freeze()
             cls.frozen = True
