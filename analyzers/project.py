@@ -65,6 +65,9 @@ class _Module:
     resolver: Resolver | None = None  # kept: its cache holds the module's resolved calls
     # The other modules' declarations when the resolver was made (what its answers used).
     index_state: dict | None = None
+    # An editor buffer's last version (facts, model) when its answers were carried over:
+    # summarise() takes over the facts of unchanged functions.
+    previous: tuple[ModuleFacts, ModuleModel] | None = None
 
 
 class Project:
@@ -286,11 +289,15 @@ class Project:
         ):
             return
         module.resolver.carry_over(previous.resolver)
+        if previous.facts is not None:
+            module.previous = (previous.facts, previous.model)
 
     def _summarise_all(self) -> None:
         for module in list(self._modules.values()):
             if module.facts is None:
-                module.facts = summarise(module.model, self.resolver_for(module.model))
+                resolver = self.resolver_for(module.model)  # may carry over: sets module.previous
+                module.facts = summarise(module.model, resolver, module.previous)
+                module.previous = None
                 self.facts.add(module.facts)
         self._stale_facts.clear()
         self.index.inference_names_override = self.facts.interesting_names()

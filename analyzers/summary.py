@@ -140,7 +140,17 @@ def _is_accessor(node: ast.AST) -> bool:
     )
 
 
-def summarise(model: ModuleModel, resolver: Resolver) -> ModuleFacts:
+def summarise(
+    model: ModuleModel, resolver: Resolver, previous: tuple[ModuleFacts, ModuleModel] | None = None
+) -> ModuleFacts:
+    """The facts of a module's functions.
+
+    ``previous``: an editor buffer's last version (its facts and model), given when
+    the resolver carried that version's answers over (``Project._carry_resolutions``):
+    the facts of a function whose definition is the same syntax tree (its block did
+    not change) and that jedi has not refined are taken over instead of recomputed -
+    its calls resolve as they did, to the same positions.
+    """
     facts = ModuleFacts(model.name, model.path)
     for scope in model.scopes:
         if scope.kind == "function":
@@ -148,18 +158,40 @@ def summarise(model: ModuleModel, resolver: Resolver) -> ModuleFacts:
             facts.functions[key] = FunctionFacts(key, scope.is_async, model.path)
     module_key = f"{model.name}.{MODULE_CODE}"
     facts.functions[module_key] = FunctionFacts(module_key, False, model.path)
+    kept: set[str] = set()
+    if previous is not None:
+        old_facts, old_model = previous
+        old_nodes = _definitions_by_key(old_model)
+        for key, node in _definitions_by_key(model).items():
+            old = old_facts.functions.get(key)
+            if node is not None and old_nodes.get(key) is node and old is not None and not old.refined:
+                facts.functions[key] = old
+                kept.add(key)
     for site in model.calls:
         if site.awaited:
             continue
+        key = function_key(model, site.scope)
+        if key in kept:
+            continue
         # Cheap resolution only: jedi is asked later, where a rule or a chain needs it.
         callee = resolver.callee(site.node, site.scope, infer=False)
-        record_call(facts.functions[function_key(model, site.scope)], model, resolver, site.node, callee)
-    _record_structure(model, resolver, facts)
-    _record_cost(model, resolver, facts)
+        record_call(facts.functions[key], model, resolver, site.node, callee)
+    _record_structure(model, resolver, facts, kept)
+    _record_cost(model, resolver, facts, kept)
     return facts
 
 
-def _record_cost(model: ModuleModel, resolver: Resolver, facts: ModuleFacts) -> None:
+def _definitions_by_key(model: ModuleModel) -> dict[str, ast.AST | None]:
+    """The definition of each function's facts (None: several definitions share the key)."""
+    found: dict[str, ast.AST | None] = {}
+    for scope in model.scopes:
+        if scope.kind == "function":
+            key = function_key(model, scope)
+            found[key] = scope.node if key not in found else None
+    return found
+
+
+def _record_cost(model: ModuleModel, resolver: Resolver, facts: ModuleFacts, kept: set[str] = frozenset()) -> None:
     """``FunctionFacts.locally_cheap`` / ``cheap_if`` of the module's sync functions."""
     # The rule owns the one definition of "cheap"; imported here to avoid an import cycle.
     from .rules.base import RuleContext
@@ -172,6 +204,8 @@ def _record_cost(model: ModuleModel, resolver: Resolver, facts: ModuleFacts) -> 
         function = facts.functions.get(function_key(model, scope))
         if function is None or function.qualname != scope.qualname:
             continue  # an accessor: its facts are kept apart, not looked up by callers
+        if function.qualname in kept:
+            continue
         function.locally_cheap, function.cheap_if = local_cost(ctx, scope.node)
 
 
@@ -221,7 +255,7 @@ def _library_candidate(target: str, resolver: Resolver) -> bool:
 # Structure: function references, property reads, declaration sites
 
 
-def _record_structure(model: ModuleModel, resolver: Resolver, facts: ModuleFacts) -> None:
+def _record_structure(model: ModuleModel, resolver: Resolver, facts: ModuleFacts, kept: set[str] = frozenset()) -> None:
     for scope in model.scopes:
         node = scope.node
         if scope.kind == "function" and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -233,8 +267,9 @@ def _record_structure(model: ModuleModel, resolver: Resolver, facts: ModuleFacts
             facts.classes[scope.qualname] = header(node)
     # A property read runs the getter: an edge like a call.
     for node, scope, getter in property_reads(model, resolver):
-        owner = facts.functions.get(function_key(model, scope))
-        if owner is not None:
+        key = function_key(model, scope)
+        owner = facts.functions.get(key)
+        if owner is not None and key not in kept:  # kept facts have their edges
             owner.calls.append(Site(getter, model.path, span_of(model, node), "property"))
     for site in model.calls:
         call = site.node

@@ -458,3 +458,18 @@ def test_findings_of_unchanged_blocks_follow_other_modules(package: Path):
     got = project.analyze_open_document(path, BLOCKS)
     assert [d.rule for d in got.diagnostics if d.span.start.line == 20] == ["blocking-call"]
     _same_as_fresh(package, path, BLOCKS, got)
+
+
+def test_summaries_of_unchanged_functions_are_kept_and_of_changed_ones_redone(package: Path):
+    """summarise() takes over the facts of functions whose definition did not change: a helper
+    nobody calls yet is edited to block, then called - the caller must see the new helper."""
+    path = package / "pkg" / "mod.py"
+    project = Project(package, use_jedi=False, library_cache_dir=False)
+    first = BLOCKS + "\n\ndef lonely():\n    return 1\n"
+    project.analyze_open_document(path, first)
+    second = first.replace("    return 1\n", "    time.sleep(1)\n")
+    project.analyze_open_document(path, second)
+    third = second.replace("    await asyncio.sleep(0)", "    lonely()")
+    got = project.analyze_open_document(path, third)
+    assert ("blocking-call", 29) in {(d.rule, d.span.start.line) for d in got.diagnostics}
+    _same_as_fresh(package, path, third, got)
