@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 _COMMENT = re.compile(r"#[^\n]*")
 _IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)
+# Cheap resolvers kept for callee_name (of the modules asked about last; rules ask module by module).
+_CHEAP_RESOLVERS_KEPT = 8
 _MAX_LIBRARY_FILES_SCANNED = 5000  # a count: answers never depend on timing
 
 # Where unawaited-coroutine asks jedi: the call's result is dropped, assigned or a condition.
@@ -493,6 +495,8 @@ class JediInference:
                 from .semantics import Resolver
 
                 cached = (model.content_hash, Resolver(model, self.index, None))
+                if len(self._cheap) >= _CHEAP_RESOLVERS_KEPT:  # each holds a model: keep a few
+                    del self._cheap[next(iter(self._cheap))]
                 self._cheap[model.path] = cached
             resolver = cached[1]
             answer = resolver.callee(call, infer=False)  # type: ignore[attr-defined]

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # Files larger than this are not analysed (generated code, data dumps).
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# A worker's shard with more source than this is checked without keeping its models (load_shard).
+STREAM_SOURCE_BYTES = 16_000_000
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Project:
         self._inference: JediInference | None = None
         self._source_roots: set[Path] = {self.root, self.root / "src"}
         self._stale_facts: set[str] = set()
+        self._streaming = False  # a worker with a big shard: no models kept between steps (load_shard)
 
     # -- inference ------------------------------------------------------------
     @property
@@ -189,8 +192,11 @@ class Project:
                 other.resolver = None
                 self._stale_facts.add(other.model.path)
 
-    def load(self, path: Path | str) -> _Module:
-        """Read and model a module (cached until its text changes); raises OSError."""
+    def load(self, path: Path | str, *, declare: bool = True) -> _Module:
+        """Read and model a module (cached until its text changes); raises OSError.
+
+        ``declare=False``: its declarations are in the index already (a module a
+        worker released between the steps of a check, parsed again)."""
         resolved = Path(path).resolve()
         key = str(resolved)
         cached = self._modules.get(key)
@@ -231,7 +237,8 @@ class Project:
         module = _Module(model, decode_error=decode_error)
         self._modules[key] = module
         self._by_name[name] = key
-        self.index.add(model.decl)
+        if declare:
+            self.index.add(model.decl)
         return module
 
     def _load_imports(self, module: _Module, depth: int = 64) -> None:
@@ -303,16 +310,23 @@ class Project:
         self.index.inference_names_override = self.facts.interesting_names()
 
     def _refine(self, function: FunctionFacts) -> None:
+        if self.inference is None:
+            function.refined = True  # nothing to ask: refining adds jedi's answers only
+            return
         module = self._modules.get(function.path)
+        loaded_here = module is None
         if module is None:
             # A module summarised elsewhere (another worker, the cache): load it
             # here, so the answer does not depend on where it was summarised.
             try:
-                module = self.load(function.path)
+                # (in a streaming worker every module's declarations are in the index already)
+                module = self.load(function.path, declare=not self._streaming)
             except (OSError, ValueError):
                 function.refined = True
                 return
         refine(function, module.model, self.resolver_for(module.model))
+        if loaded_here and self._streaming:
+            self._modules.pop(function.path, None)
 
     # -- step 3: check --------------------------------------------------------
     def check(self, paths: Iterable[Path | str]) -> list[FileResult]:
@@ -336,9 +350,22 @@ class Project:
         }
 
     def load_shard(self, paths: list[str]) -> list:
-        """Step 1 in a worker: parse a shard; returns its declarations."""
+        """Step 1 in a worker: parse a shard; returns its declarations.
+
+        A shard of more than ``STREAM_SOURCE_BYTES`` of source keeps no models
+        between the steps: each module is parsed again to be summarised and again
+        to be checked, and let go after each (a model takes about a hundred times
+        its source in memory: half of Home Assistant's were 7 GiB per worker)."""
         self._shard: dict[str, FileResult] = {}
-        self._shard_modules: list[_Module] = []
+        self._shard_keys: list[str] = []
+        declarations = []
+        sizes = 0
+        for path in paths:
+            try:
+                sizes += os.path.getsize(path)
+            except OSError:
+                pass
+        self._streaming = sizes > STREAM_SOURCE_BYTES
         for path in paths:
             key = str(Path(path).resolve())
             try:
@@ -346,9 +373,25 @@ class Project:
             except (OSError, ValueError) as exc:
                 self._shard[key] = FileResult(str(path), errors=[_describe_os_error(exc)])
                 continue
-            self._shard_modules.append(module)
+            self._shard_keys.append(key)
             self._shard[key] = FileResult(str(path))
-        return [module.model.decl for module in self._shard_modules]
+            declarations.append(module.model.decl)
+            self._release(key)
+        return declarations
+
+    def _release(self, key: str) -> None:
+        """A streaming worker lets a shard module's model go (its declarations and facts stay)."""
+        if self._streaming:
+            self._modules.pop(key, None)
+
+    def _shard_module(self, key: str) -> _Module | None:
+        module = self._modules.get(key)
+        if module is None:
+            try:
+                module = self.load(key, declare=False)
+            except (OSError, ValueError):
+                return None
+        return module
 
     def adopt_declarations(self, declarations: list) -> None:
         for declaration in declarations:
@@ -357,10 +400,23 @@ class Project:
 
     def summarise_shard(self) -> list[ModuleFacts]:
         """Step 2 in a worker: summaries of the shard (and the project modules it imports)."""
-        for module in self._shard_modules:
+        summaries: dict[str, ModuleFacts] = {}
+        for key in self._shard_keys:
+            module = self._shard_module(key)
+            if module is None:
+                continue
             self._load_imports(module)
+            if self._streaming:
+                if module.facts is None:
+                    module.facts = summarise(module.model, self.resolver_for(module.model))
+                    self.facts.add(module.facts)
+                summaries[key] = module.facts
+                self._release(key)
         self._summarise_all()
-        return [module.facts for module in self._modules.values() if module.facts is not None]
+        for module in self._modules.values():
+            if module.facts is not None:
+                summaries[module.model.path] = module.facts
+        return list(summaries.values())
 
     def adopt_facts(self, summaries: list[ModuleFacts]) -> None:
         self._adopted_facts.extend(summaries)
@@ -374,7 +430,7 @@ class Project:
 
     def check_shard(self) -> list[FileResult]:
         """Step 3 in a worker: the findings of the shard."""
-        self._report(self._shard, self._shard_modules, time.perf_counter())
+        self._report(self._shard, self._shard_keys, time.perf_counter())
         return list(self._shard.values())
 
     def last_facts_by_path(self) -> dict[str, ModuleFacts]:
@@ -404,29 +460,37 @@ class Project:
         for module in loaded:
             self._load_imports(module)
         self._summarise_all()
-        self._report(results, loaded, started)
+        self._report(results, [module.model.path for module in loaded], started)
         return list(results.values())
 
-    def _report(self, results: dict[str, FileResult], loaded: list[_Module], started: float) -> None:
+    def _report(self, results: dict[str, FileResult], keys: list[str], started: float) -> None:
         libraries = self.facts.libraries
         if libraries is not None:
             # Library analysis may take as long as the rest of this run (libraries.py).
             libraries.begin(started)
-        for module in loaded:
-            result = results[module.model.path]
+        for key in keys:
+            module = self._shard_module(key)
+            if module is None:
+                continue
+            result = results[key]
             if module.decode_error:
                 result.errors.append(module.decode_error)
             result.partial = module.model.parsed.partial
             result.skipped_lines = len(module.model.parsed.skipped_lines)
             result.diagnostics = self.diagnostics_for(module.model, display_path=result.path)
+            self._release(key)
         if libraries is not None:
             # The library budget grows with the run: modules whose library chains it
             # cut short get a second look now that all the other work is done.
-            for module in [m for m in loaded if self.facts.take_cut_off(m.model.path)]:
+            for key in [k for k in keys if self.facts.take_cut_off(k)]:
                 if not libraries.has_budget():
                     break
-                result = results[module.model.path]
+                module = self._shard_module(key)
+                if module is None:
+                    continue
+                result = results[key]
                 result.diagnostics = self.diagnostics_for(module.model, display_path=result.path)
+                self._release(key)
             libraries.save()
 
     # -- editor buffers (the language server) ---------------------------------
