@@ -231,7 +231,10 @@ class _TakenEdits:
 
 def _conflicts(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
     if a == b:
-        return False
+        # The same insertion (an import two fixes need) goes in once.  The same
+        # replacement from two fixes does not: each counted on the other's text
+        # being there (two re-indentations of one line must not collapse into one).
+        return a[0] < a[1]
     (a_start, a_end, _), (b_start, b_end, _) = a, b
     if a_start == a_end == b_start == b_end:
         return False  # two insertions at one point: both go in, in order

@@ -483,3 +483,41 @@ def test_fix_and_a_line_another_fix_inserts_in_the_block_do_not_both_go_in(tmp_p
         applied = apply_fixes(text, ordered)
         ast.parse(applied.text)
         assert applied.skipped >= 1
+
+
+def test_two_resources_one_inside_the_others_block_are_fixed_one_at_a_time(tmp_path: Path) -> None:
+    """Found by the glued-snippet search: a coroutine pasted into another, each with an
+    unclosed client. Both fixes re-indent the line after the inner client the same way,
+    and identical edits were merged, so the inner `async with` lost its body (it was
+    indented once, not twice).  Identical replacements from two fixes now conflict."""
+    import ast
+
+    from asyncsense.analyzers.fixes import apply_fixes
+
+    path = write_module(
+        tmp_path,
+        '''
+        import aiohttp
+        import httpx
+
+
+        async def fetch_all(urls):
+            session = aiohttp.ClientSession()
+
+            async def setup():
+                client = httpx.AsyncClient()
+                client.build_request("GET", "/")
+
+            for url in urls:
+                async with session.get(url) as resp:
+                    await resp.text()
+        ''',
+    )
+    diagnostics = check_file(tmp_path, path)
+    fixes = [d.fix for d in diagnostics if d.code == CODE and d.fix is not None]
+    assert len(fixes) == 2, diagnostics
+    text = path.read_text()
+    for ordered in (fixes, fixes[::-1]):
+        applied = apply_fixes(text, ordered)
+        ast.parse(applied.text)
+        assert (applied.applied, applied.skipped) == (1, 1)
