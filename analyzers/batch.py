@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 MIN_FILES_PER_WORKER = 8
 CACHE_FORMAT = 2
 
+# A worker's shard with more source than this is checked without keeping its models
+# between the steps (``Project.load_shard``).
+STREAM_SOURCE_BYTES = 16_000_000
 # Collections of the youngest generation every 100,000 allocations (default 700).
 _BATCH_GC_THRESHOLD = (100_000, 20, 10)
 
@@ -362,9 +365,10 @@ def check_files(project: Project, paths: list[Path | str]) -> list[FileResult]:
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     settings = project.worker_settings()
     pipes, processes = [], []
-    for shard in shards:
+    for shard, load in zip(shards, loads):
         parent, child = context.Pipe()
-        process = context.Process(target=_worker, args=(child, settings, shard), daemon=True)
+        stream = load > STREAM_SOURCE_BYTES
+        process = context.Process(target=_worker, args=(child, settings, shard, stream), daemon=True)
         process.start()
         child.close()
         pipes.append(parent)
@@ -424,13 +428,13 @@ def _receive(pipe) -> Any:
     return message
 
 
-def _worker(pipe, settings: dict, shard: list[str]) -> None:
+def _worker(pipe, settings: dict, shard: list[str], stream: bool) -> None:
     from .project import Project
 
     tune_collector()  # inherited through fork; not through spawn
     try:
         project = Project(**settings)
-        pipe.send(project.load_shard(shard))
+        pipe.send(project.load_shard(shard, stream))
         project.adopt_declarations(pipe.recv())
         pipe.send(project.summarise_shard())
         project.adopt_facts(pipe.recv())

@@ -100,7 +100,8 @@ class BlockFindings:
 
     def __init__(self) -> None:
         self._entries: dict[int, _Entry] = {}  # id of the block's first statement -> entry
-        self._settings: tuple[object, ...] = ()
+        self._config: Config | None = None
+        self._catalog: Catalog | None = None
         self._resolver: int | None = None  # serial of the resolver of the last check
         self.checked_blocks = 0  # of the last check (for tests and the benchmark's curiosity)
         self.reused_blocks = 0
@@ -116,17 +117,15 @@ class BlockFindings:
     ) -> list[Diagnostic]:
         # Only answers carried over from the resolver of the last check keep the entries good
         # (a version analysed in between but not checked - superseded - breaks the chain).
-        settings = (config, catalog)
         entries = self._entries
         if (
             self._resolver is None
             or self._resolver not in (resolver.serial, resolver.carried_from)
-            or len(settings) != len(self._settings)
-            or any(a is not b for a, b in zip(settings, self._settings))
+            or config is not self._config
+            or catalog is not self._catalog
         ):
             entries = {}
-        self._settings = settings
-        self._resolver = resolver.serial
+        self._config, self._catalog, self._resolver = config, catalog, resolver.serial
         self._entries = {}
         functions = function_nodes(model)
         calls, loops = _by_block(model, blocks)
@@ -158,11 +157,6 @@ class BlockFindings:
         if module_level.statements:
             found.extend(run_rules(RuleContext(model, resolver, facts, config, catalog, module_level)))
         return found
-
-    def forget(self) -> None:
-        self._entries = {}
-        self._resolver = None
-
 
 def run_rules(ctx: RuleContext) -> list[Diagnostic]:
     """Every rule's findings in the context's module (or part of it)."""

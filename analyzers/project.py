@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 
 # Files larger than this are not analysed (generated code, data dumps).
 MAX_FILE_BYTES = 10 * 1024 * 1024
-# A worker's shard with more source than this is checked without keeping its models (load_shard).
-STREAM_SOURCE_BYTES = 16_000_000
 
 
 @dataclass
@@ -302,12 +300,15 @@ class Project:
     def _summarise_all(self) -> None:
         for module in list(self._modules.values()):
             if module.facts is None:
-                resolver = self.resolver_for(module.model)  # may carry over: sets module.previous
-                module.facts = summarise(module.model, resolver, module.previous)
-                module.previous = None
-                self.facts.add(module.facts)
+                self._summarise(module)
         self._stale_facts.clear()
         self.index.inference_names_override = self.facts.interesting_names()
+
+    def _summarise(self, module: _Module) -> None:
+        resolver = self.resolver_for(module.model)  # may carry over: sets module.previous
+        module.facts = summarise(module.model, resolver, module.previous)
+        module.previous = None
+        self.facts.add(module.facts)
 
     def _refine(self, function: FunctionFacts) -> None:
         if self.inference is None:
@@ -349,23 +350,17 @@ class Project:
             "overrides": dict(self._overrides),
         }
 
-    def load_shard(self, paths: list[str]) -> list:
+    def load_shard(self, paths: list[str], stream: bool = False) -> list:
         """Step 1 in a worker: parse a shard; returns its declarations.
 
-        A shard of more than ``STREAM_SOURCE_BYTES`` of source keeps no models
+        ``stream`` (a big shard, see ``batch.STREAM_SOURCE_BYTES``): keep no models
         between the steps: each module is parsed again to be summarised and again
         to be checked, and let go after each (a model takes about a hundred times
         its source in memory: half of Home Assistant's were 7 GiB per worker)."""
         self._shard: dict[str, FileResult] = {}
         self._shard_keys: list[str] = []
         declarations = []
-        sizes = 0
-        for path in paths:
-            try:
-                sizes += os.path.getsize(path)
-            except OSError:
-                pass
-        self._streaming = sizes > STREAM_SOURCE_BYTES
+        self._streaming = stream
         for path in paths:
             key = str(Path(path).resolve())
             try:
@@ -408,8 +403,7 @@ class Project:
             self._load_imports(module)
             if self._streaming:
                 if module.facts is None:
-                    module.facts = summarise(module.model, self.resolver_for(module.model))
-                    self.facts.add(module.facts)
+                    self._summarise(module)
                 summaries[key] = module.facts
                 self._release(key)
         self._summarise_all()

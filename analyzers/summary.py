@@ -152,17 +152,16 @@ def summarise(
     its calls resolve as they did, to the same positions.
     """
     facts = ModuleFacts(model.name, model.path)
-    for scope in model.scopes:
-        if scope.kind == "function":
-            key = function_key(model, scope)
-            facts.functions[key] = FunctionFacts(key, scope.is_async, model.path)
+    definitions = _definitions_by_key(model)
+    for key, (_, scope) in definitions.items():
+        facts.functions[key] = FunctionFacts(key, scope.is_async, model.path)
     module_key = f"{model.name}.{MODULE_CODE}"
     facts.functions[module_key] = FunctionFacts(module_key, False, model.path)
     kept: set[str] = set()
     if previous is not None:
         old_facts, old_model = previous
-        old_nodes = _definitions_by_key(old_model)
-        for key, node in _definitions_by_key(model).items():
+        old_nodes = {key: node for key, (node, _) in _definitions_by_key(old_model).items()}
+        for key, (node, _) in definitions.items():
             old = old_facts.functions.get(key)
             if node is not None and old_nodes.get(key) is node and old is not None and not old.refined:
                 facts.functions[key] = old
@@ -181,13 +180,14 @@ def summarise(
     return facts
 
 
-def _definitions_by_key(model: ModuleModel) -> dict[str, ast.AST | None]:
-    """The definition of each function's facts (None: several definitions share the key)."""
-    found: dict[str, ast.AST | None] = {}
+def _definitions_by_key(model: ModuleModel) -> dict[str, tuple[ast.AST | None, Scope]]:
+    """Each function's facts key: its definition (None when several share the key) and
+    the last scope so keyed (whose facts the key holds)."""
+    found: dict[str, tuple[ast.AST | None, Scope]] = {}
     for scope in model.scopes:
         if scope.kind == "function":
             key = function_key(model, scope)
-            found[key] = scope.node if key not in found else None
+            found[key] = (scope.node if key not in found else None, scope)
     return found
 
 

@@ -100,24 +100,21 @@ def test_first_warm_run_hits_and_an_edit_rechecks_its_dependents(tmp_path: Path,
     assert again_counts[("decl", False)] == 0 and again_counts[("result", False)] == 0, again_counts
 
 
-def test_a_worker_with_a_big_shard_keeps_no_models_and_finds_the_same(tmp_path: Path, monkeypatch) -> None:
+def test_a_worker_with_a_big_shard_keeps_no_models_and_finds_the_same(tmp_path: Path) -> None:
     """Big shards are checked without keeping models between the steps (each module parsed
     again per step); the findings must be those of a worker that keeps them."""
-    from asyncsense.analyzers import project as project_module
-
     root = tmp_path / "project"
     files = [str(f) for f in make_project(root, modules=6)]
 
-    def worker_steps() -> tuple[list[tuple], int]:
+    def worker_steps(stream: bool) -> tuple[list[tuple], int]:
         project = Project(root, library_cache_dir=False)
-        project.adopt_declarations(project.load_shard(files))
+        project.adopt_declarations(project.load_shard(files, stream))
         project.adopt_facts(project.summarise_shard())
         results = project.check_shard()
         found = sorted((Path(d.path).name, d.rule, d.span.start.line, d.message) for r in results for d in r.diagnostics)
         return found, len(project._modules)
 
-    kept, kept_models = worker_steps()
-    monkeypatch.setattr(project_module, "STREAM_SOURCE_BYTES", 0)
-    streamed, streamed_models = worker_steps()
+    kept, kept_models = worker_steps(stream=False)
+    streamed, streamed_models = worker_steps(stream=True)
     assert kept and streamed == kept
     assert kept_models == len(files) and streamed_models == 0
