@@ -11,6 +11,7 @@ catalog's mapping of jedi's names, and a fixture project of several modules.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -728,6 +729,51 @@ def test_what_jedi_says_about_the_standard_library_maps_onto_the_catalog(engine)
         entry = catalog.blocking_entry(value.name) if value is not None else None
         named.append(entry.name if entry else value)
     assert named == expected
+
+
+STUBS_ONLY_PROBE = """
+import ast, json, sys, sysconfig
+from pathlib import Path
+from asyncsense.analyzers.project import Project
+
+root = Path(sys.argv[1])
+project = Project(root)
+model = project.load(root / "app.py").model
+[handler] = [node for node in model.tree.body if isinstance(node, ast.AsyncFunctionDef)]
+names = [project.inference.infer_callee(model, statement.value).name for statement in handler.body]
+stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+parsed = [Path(path).resolve() for path in project.inference.parsed_paths()]
+print(json.dumps({
+    "names": names,
+    "stubs": sum(path.suffix == ".pyi" for path in parsed),
+    "asyncio_sources": [str(p) for p in parsed if p.suffix == ".py" and p.parent == stdlib / "asyncio"],
+}))
+"""
+
+
+def test_jedi_reads_the_standard_library_from_its_stubs_only(tmp_path):
+    # The answers above come from typeshed; jedi need not parse the sources too.
+    # (A fresh interpreter, as in the CLI: jedi finds a module this process has
+    # imported - asyncio, for pytest - through ``sys.modules`` whatever its path.)
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """\
+            import asyncio, time
+
+            async def handler(loop: asyncio.AbstractEventLoop):
+                time.sleep(1)
+                loop.run_until_complete(handler(loop))
+            """
+        )
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", STUBS_ONLY_PROBE, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    found = json.loads(probe.stdout)
+    assert found["names"] == ["time.sleep", "asyncio.AbstractEventLoop.run_until_complete"]
+    assert found["stubs"] > 10  # builtins, asyncio's, ...
+    assert found["asyncio_sources"] == []
+    assert "not importable" not in probe.stderr  # jedi's warning about compiled modules is silenced
 
 
 # -- a project of several modules ---------------------------------------------------------------
