@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from weakref import WeakKeyDictionary
 
 from .diagnostics import Span
 from .index import ProjectIndex, Value
@@ -212,14 +213,29 @@ def _record_cost(model: ModuleModel, resolver: Resolver, facts: ModuleFacts, kep
 def refine(function: FunctionFacts, model: ModuleModel, resolver: Resolver) -> None:
     """Put the calls of a sync function that cheap resolution left open to jedi."""
     function.refined = True
-    for site in model.calls:
-        if site.awaited or function_key(model, site.scope) != function.qualname:
+    for site in _sites_by_function(model).get(function.qualname, ()):
+        if site.awaited:
             continue
         if resolver.callee(site.node, site.scope, infer=False).known:
             continue
         callee = resolver.callee(site.node, site.scope, infer=True)
         if callee.known:
             record_call(function, model, resolver, site.node, callee)
+
+
+# The call sites of a model by function key: a check refines hundreds of a module's
+# functions, and scanning every call of the module for each was quadratic.
+_SITES: WeakKeyDictionary[ModuleModel, dict[str, list]] = WeakKeyDictionary()
+
+
+def _sites_by_function(model: ModuleModel) -> dict[str, list]:
+    found = _SITES.get(model)
+    if found is None:
+        found = {}
+        for site in model.calls:
+            found.setdefault(function_key(model, site.scope), []).append(site)
+        _SITES[model] = found
+    return found
 
 
 def record_call(owner: FunctionFacts, model: ModuleModel, resolver: Resolver, call: ast.Call, callee) -> None:
