@@ -118,3 +118,26 @@ def test_a_worker_with_a_big_shard_keeps_no_models_and_finds_the_same(tmp_path: 
     streamed, streamed_models = worker_steps(stream=True)
     assert kept and streamed == kept
     assert kept_models == len(files) and streamed_models == 0
+
+
+def test_workers_find_what_one_process_finds_and_report_a_failed_step(tmp_path: Path, monkeypatch) -> None:
+    """Two workers exchange their declarations and summaries through the parent: the
+    findings are those of one process, and a worker that fails a step is an error
+    in the parent (not a hang, not a partial result)."""
+    root = tmp_path / "project"
+    files = make_project(root)
+
+    def found(results) -> list[tuple]:
+        return sorted((Path(d.path).name, d.rule, d.span.start.line, d.message) for r in results for d in r.diagnostics)
+
+    alone = found(Project(root, library_cache_dir=False).check_in_process(files))
+    workers = Project(root, jobs=2, library_cache_dir=False)
+    assert batch.worker_count(workers, len(files)) == 2
+    assert alone and found(batch.check_files(workers, files)) == alone
+
+    def broken(self):
+        raise ValueError("summaries went wrong")
+
+    monkeypatch.setattr(Project, "summarise_shard", broken)  # inherited by the forked workers
+    with pytest.raises(RuntimeError, match="summaries went wrong"):
+        batch.check_files(Project(root, jobs=2, library_cache_dir=False), files)
