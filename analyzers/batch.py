@@ -457,8 +457,9 @@ def _worker(pipe, settings: dict, shard: list[str], stream: bool) -> None:
         # per worker on aiohttp and redis) and the process ends with the check;
         # collecting it took 8-14 % of a worker's CPU (20 ms per young-generation
         # pass over jedi's fresh trees).  A streaming worker keeps collecting:
-        # it lets go of every model it parses.
-        gc.disable()
+        # it lets go of every model it parses.  (A zero threshold, not
+        # ``gc.disable()``: parso enables the collector after each cache load.)
+        gc.set_threshold(0)
     try:
         project = Project(**settings)
         _send_list(pipe, project.load_shard(shard, stream))
