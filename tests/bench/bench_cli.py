@@ -13,6 +13,10 @@ Measured per tool and mode: wall time (median of --repeat runs, and the
 fastest), ratio to asyncsense's same mode, peak RSS (the largest single
 process, from `/usr/bin/time -v` or `os.wait4`), lines per second, findings.
 
+The cold runs of the tools take turns (asyncsense, basedpyright, flake8-async,
+asyncsense, ...): the machine's speed drifts, and ratios are only meaningful
+between runs made at the same time (`--sequential` for tool after tool).
+
 Modes:
   cold        asyncsense `--no-cache`, ruff `--no-cache`; flake8 and
               basedpyright have no cache, so every run of theirs is cold.
@@ -324,7 +328,26 @@ class Bench:
             if res.wall > self.args.max_repeat_seconds and i + 1 < repeat:
                 row.notes.append(f"{i + 1} run(s): one took > {self.args.max_repeat_seconds:.0f} s")
                 break
-        self.rows.append(row)
+        if not any(existing is row for existing in self.rows):
+            self.rows.append(row)
+
+    def cold_rounds(self, jobs: list[tuple[Row, list[str], object, dict | None]]) -> None:
+        """The cold runs of all tools in turns (A B C, A B C, ...), not tool after tool:
+        the machine's speed drifts by a third within an hour here, and a drift
+        between one tool's block of runs and the next would show up in the ratios."""
+        stopped: set[int] = set()
+        for i in range(self.args.repeat):
+            self.log(f"round {i + 1}/{self.args.repeat}")
+            for row, cmd, parser, env in jobs:
+                if id(row) in stopped:
+                    continue
+                self.measure(row, cmd, parser, 1, self.tree, env)
+                last = row.runs[-1] if row.runs else None
+                if row.error or last is None or last.timed_out:
+                    stopped.add(id(row))
+                elif last.wall > self.args.max_repeat_seconds and i + 1 < self.args.repeat:
+                    row.notes.append(f"{i + 1} run(s): one took > {self.args.max_repeat_seconds:.0f} s")
+                    stopped.add(id(row))
 
     # -- touch modes -------------------------------------------------
     def touch_copy(self) -> tuple[Path, Path]:
@@ -389,6 +412,8 @@ class Bench:
             self.rows.append(r)
             return
         modes = set(self.args.modes.split(","))
+        if self.args.interleave:
+            modes.discard("cold")  # measured in cold_rounds
         if ("cold" in modes) and (cli.has("--no-cache") or not cli.has("--cache-dir")):
             r = Row("asyncsense", "cold")
             if not cli.has("--no-cache"):
@@ -426,7 +451,8 @@ class Bench:
     def run_ruff(self) -> None:
         env = bl.tools_env()
         tree = str(self.tree)
-        self.measure(Row("ruff", "cold"), ruff_cmd(tree, None), parse_ruff, self.args.repeat, self.tree, env)
+        if not self.args.interleave:
+            self.measure(Row("ruff", "cold"), ruff_cmd(tree, None), parse_ruff, self.args.repeat, self.tree, env)
         if self.args.cold_only:
             return
         cache = self.work / f"ruff-cache-{self.tree_name}"
@@ -437,10 +463,14 @@ class Bench:
             self.touch_modes("ruff", ruff_cmd, parse_ruff, env)
 
     def run_flake8(self) -> None:
+        if self.args.interleave:
+            return
         row = Row("flake8-async", "cold")
         self.measure(row, flake8_cmd(str(self.tree)), parse_flake8, self.args.repeat, self.tree, bl.tools_env())
 
     def run_basedpyright(self) -> None:
+        if self.args.interleave:
+            return
         row = Row("basedpyright", "cold")
         cmd = basedpyright_cmd(self.tree, self.tree_name)
         self.measure(row, cmd, parse_basedpyright, self.args.repeat, self.tree, bl.tools_env())
@@ -455,7 +485,8 @@ def report(bench: Bench, cli: bl.AsyncsenseCli, skipped: dict[str, str]) -> str:
     ref_cpu = {r.mode: r.cpu for r in bench.rows if r.tool == "asyncsense" and r.cpu}
     headers = ["tool", "mode", "wall (median)", "fastest", "CPU user+sys", "runs", "× asyncsense", "CPU × asyncsense", "peak RSS", "peak RSS, all processes", "lines/s", "findings", "notes"]
     rows = []
-    for r in bench.rows:
+    tools = list(dict.fromkeys(r.tool for r in bench.rows))
+    for r in sorted(bench.rows, key=lambda r: tools.index(r.tool)):  # stable: modes in run order
         wall = r.wall
         if wall is None:
             wall_s = "timeout" if any(x.timed_out for x in r.runs) else "-"
@@ -575,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="cold,cache-fill,warm,touch",
                     help="asyncsense modes to run, comma list of cold, cache-fill, warm, touch (touch needs warm)")
     ap.add_argument("--no-install", action="store_true", help="do not create/fill the tools venv")
+    ap.add_argument("--sequential", dest="interleave", action="store_false",
+                    help="cold runs tool after tool instead of in turns (the default: A B C, A B C, ...)")
     ap.add_argument("--asyncsense-arg", action="append", help="extra argument for `asyncsense check` (repeatable)")
     args = ap.parse_args(argv)
 
@@ -602,6 +635,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmarking {name}: {files:,} files, {lines:,} lines; tools {tools}", file=sys.stderr)
     if not cli.available:
         print(f"asyncsense CLI not available yet: {cli.error}", file=sys.stderr)
+    modes = set(args.modes.split(","))
+    args.interleave = args.interleave and "cold" in modes and cli.available
+    if args.interleave:
+        cold = {
+            "asyncsense": (Row("asyncsense", "cold"), asyncsense_cmd(cli, str(tree), None, args.asyncsense_arg or []), parse_asyncsense, None),
+            "basedpyright": (Row("basedpyright", "cold"), basedpyright_cmd(tree, name), parse_basedpyright, bl.tools_env()),
+            "flake8-async": (Row("flake8-async", "cold"), flake8_cmd(str(tree)), parse_flake8, bl.tools_env()),
+            "ruff": (Row("ruff", "cold"), ruff_cmd(str(tree), None), parse_ruff, bl.tools_env()),
+        }
+        bench.cold_rounds([cold[tool] for tool in tools if tool not in skipped])
     for tool in tools:
         if tool in skipped:
             continue
