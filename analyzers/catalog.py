@@ -36,6 +36,8 @@ class Catalog:
     blocking: dict[str, BlockingEntry] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     returns: dict[str, str] = field(default_factory=dict)
+    # What iterating a call's result gives (``for m in pattern.finditer(s)``: re.Match).
+    elements: dict[str, str] = field(default_factory=dict)
     bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     coroutines: frozenset[str] = frozenset()
     offload: dict[str, int] = field(default_factory=dict)
@@ -98,6 +100,7 @@ class Catalog:
             blocking=blocking,
             aliases=self.aliases,
             returns=self.returns,
+            elements=self.elements,
             bases=self.bases,
             coroutines=self.coroutines,
             offload=self.offload,
@@ -124,6 +127,7 @@ def default_catalog() -> Catalog:
         blocking=blocking,
         aliases=dict(names.get("aliases", {})),
         returns=dict(names.get("returns", {})),
+        elements=dict(names.get("elements", {})),
         bases={k: tuple(v) for k, v in names.get("bases", {}).items()},
         coroutines=frozenset(names.get("coroutines", {}).get("names", [])),
         offload=dict(names.get("offload", {})),

@@ -791,8 +791,14 @@ def _declare_function(
 
 def _declare_class(model: ModuleModel, resolver: Resolver, scope: Scope, node: ast.ClassDef) -> ClassDecl:
     outer = scope.parent or model.module_scope
+    # A generic base (``Handler[Protocol]``, ``dict[str, int]``) is its class.
     bases = tuple(
-        name for name in (resolver.qualified_name_of(base, outer) for base in node.bases) if name
+        name
+        for name in (
+            resolver.qualified_name_of(base.value if isinstance(base, ast.Subscript) else base, outer)
+            for base in node.bases
+        )
+        if name
     )
     decl = ClassDecl(scope.qualname, node.name, model.path, node.lineno, bases)
     for statement in node.body:
@@ -916,6 +922,10 @@ class Resolver:
         if isinstance(binding, WithBinding):
             value = self.value_of(binding.context, scope, depth - 1)
             return value if value.kind == "instance" else UNKNOWN
+        if isinstance(binding, IterBinding) and isinstance(binding.iterable, ast.Call):
+            callee = self.callee(binding.iterable, scope, depth - 1, infer=False)
+            element = self.catalog.elements.get(callee.name) if callee.kind == "ref" else None
+            return Value("instance", element) if element else UNKNOWN
         return UNKNOWN
 
     def _import_value(self, binding: ImportBinding) -> Value:

@@ -306,6 +306,49 @@ def test_awaited_results_of_annotated_project_coroutines(plain_engine):
     ]
 
 
+def test_loop_variables_string_methods_and_generic_bases_without_jedi(plain_engine):
+    """Cheap resolution types what a loop over a known call yields, the result of a
+    str/bytes method, and a class whose base is written with type arguments."""
+    source = """\
+        import re
+        import time
+        from pathlib import Path
+        from typing import Generic, TypeVar
+
+        T = TypeVar("T")
+        PAIRS = re.compile(r"(\\w+)=(\\w+)")
+
+        class Store(Generic[T]):
+            def load(self):
+                time.sleep(1)
+
+        class Users(Store[int]):
+            pass
+
+        async def handler(users: Users, text: str, folder: Path):
+            users.load()
+            for match in PAIRS.finditer(text):
+                match.group(1)
+            text.strip().replace("a", "b").replace("c", "d")
+            for child in folder.iterdir():
+                child.read_text()
+    """
+    case = plain_engine.case(source)
+    model = plain_engine.project.load(case.path).model
+    resolver = plain_engine.project.resolver_for(model)
+    callees = {
+        ast.unparse(site.node.func): resolver.callee(site.node, site.scope, infer=False).name for site in model.calls
+    }
+    assert callees["match.group"] == "re.Match.group"
+    assert callees["text.strip().replace('a', 'b').replace"] == "builtins.str.replace"
+    assert callees["child.read_text"] == "pathlib.Path.read_text"
+    assert names_flagged(plain_engine.check(source)) == [
+        (17, "Store.load -> time.sleep"),  # through the generic base
+        (21, "pathlib.Path.iterdir"),
+        (22, "pathlib.Path.read_text"),  # a loop variable
+    ]
+
+
 def test_a_return_annotation_saying_awaitable_is_not_an_instance(engine):
     source = """\
         import asyncio
