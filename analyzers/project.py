@@ -20,6 +20,7 @@ import it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -43,6 +44,18 @@ from .semantics import ModuleModel, Resolver
 from .summary import FunctionFacts, ModuleFacts, ProjectFacts, refine, summarise
 
 log = logging.getLogger(__name__)
+
+# A streaming worker lets jedi's state go each time it has grown by this much.
+JEDI_MEMORY_STEP = 600 * 2**20
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory (0 where /proc is not there: never measured)."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 # Files larger than this are not analysed (generated code, data dumps).
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -119,6 +132,8 @@ class Project:
         self._source_roots: set[Path] = {self.root, self.root / "src"}
         self._stale_facts: set[str] = set()
         self._streaming = False  # a worker with a big shard: no models kept between steps (load_shard)
+        self._jedi_memory_mark: int | None = None  # resident size after jedi last let go (streaming)
+        self.jedi_sheds = 0
 
     # -- inference ------------------------------------------------------------
     @property
@@ -378,6 +393,24 @@ class Project:
         """A streaming worker lets a shard module's model go (its declarations and facts stay)."""
         if self._streaming:
             self._modules.pop(key, None)
+            self._bound_jedi_memory()
+
+    def _bound_jedi_memory(self) -> None:
+        """A streaming worker lets jedi's trees go whenever it has grown by ``JEDI_MEMORY_STEP``.
+
+        Measured from the size after the last time: memory the allocator keeps
+        is reused rather than given back, so the process stops growing instead
+        of shrinking."""
+        if self._inference is None:
+            return
+        resident = _resident_bytes()
+        if self._jedi_memory_mark is None:
+            self._jedi_memory_mark = resident
+        elif resident - self._jedi_memory_mark > JEDI_MEMORY_STEP:
+            self._inference.shed()
+            gc.collect()  # parse trees are cycles (parent links)
+            self._jedi_memory_mark = _resident_bytes()
+            self.jedi_sheds += 1
 
     def _shard_module(self, key: str) -> _Module | None:
         module = self._modules.get(key)

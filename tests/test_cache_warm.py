@@ -141,3 +141,26 @@ def test_workers_find_what_one_process_finds_and_report_a_failed_step(tmp_path: 
     monkeypatch.setattr(Project, "summarise_shard", broken)  # inherited by the forked workers
     with pytest.raises(RuntimeError, match="summaries went wrong"):
         batch.check_files(Project(root, jobs=2, library_cache_dir=False), files)
+
+
+def test_a_streaming_worker_that_lets_jedi_go_finds_the_same(tmp_path: Path, monkeypatch) -> None:
+    """A streaming worker sheds jedi's state whenever it has grown by a step; with
+    a step of nothing it sheds after every module, and finds what it found without."""
+    from asyncsense.analyzers import project as project_module
+
+    root = tmp_path / "project"
+    files = [str(f) for f in make_project(root, modules=6)]
+
+    def worker_steps() -> tuple[list[tuple], int]:
+        project = Project(root, library_cache_dir=False)
+        project.adopt_declarations(project.load_shard(files, stream=True))
+        project.adopt_facts(project.summarise_shard())
+        results = project.check_shard()
+        found = sorted((Path(d.path).name, d.rule, d.span.start.line, d.message) for r in results for d in r.diagnostics)
+        return found, project.jedi_sheds
+
+    kept, kept_sheds = worker_steps()
+    monkeypatch.setattr(project_module, "JEDI_MEMORY_STEP", -1)
+    shed, sheds = worker_steps()
+    assert kept and shed == kept
+    assert kept_sheds == 0 and sheds >= len(files) - 1
