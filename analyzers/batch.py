@@ -455,8 +455,8 @@ def _worker(pipe, settings: dict, shard: list[str], stream: bool) -> None:
     if not stream:
         # A shard this size makes little cyclic garbage (50-75 thousand objects
         # per worker on aiohttp and redis) and the process ends with the check;
-        # collecting it took 8-14 % of a worker's CPU (20 ms per young-generation
-        # pass over jedi's fresh trees).  A streaming worker keeps collecting:
+        # collecting it took 0.2-0.4 s of a worker's CPU there (20-30 ms per
+        # young-generation pass over jedi's fresh trees).  A streaming worker keeps collecting:
         # it lets go of every model it parses.  (A zero threshold, not
         # ``gc.disable()``: parso enables the collector after each cache load.)
         gc.set_threshold(0)

@@ -244,7 +244,9 @@ def record_call(owner: FunctionFacts, model: ModuleModel, resolver: Resolver, ca
         return
     entry = resolver.catalog.blocking_entry(target)
     if entry is not None:
-        owner.blocking.append(Site(entry.name, model.path, span_of(model, call), entry.category))
+        # A call made only where no loop runs, or off the loop's thread, blocks no loop.
+        if not is_guarded_runner(model, call, main_guard=False):
+            owner.blocking.append(Site(entry.name, model.path, span_of(model, call), entry.category))
     elif target in resolver.index.functions:
         owner.calls.append(Site(target, model.path, span_of(model, call)))
     elif target in LOOP_RUNNERS and not is_guarded_runner(model, call):
@@ -415,7 +417,8 @@ def is_guarded_runner(model: ModuleModel, call: ast.Call, main_guard: bool = Tru
     probes ``asyncio.get_running_loop()`` and catches ``RuntimeError``; an
     ``if`` branch taken only without a running loop (``loop is None``,
     ``not loop``, ``not loop.is_running()``, the ``else`` of ``if loop:``) where
-    ``loop`` comes from such a probe; and code after an early exit
+    ``loop`` comes from such a probe, or only off the loop's thread
+    (``if hass.loop_thread_id != threading.get_ident():``); and code after an early exit
     (``if loop is not None: raise ...``).  ``main_guard=False``: the
     ``__main__`` guard does not count (a notebook's ``__name__`` is ``"__main__"``).
     """
@@ -488,6 +491,12 @@ def _no_loop_branch(test: ast.expr, probes: set[str]) -> str | None:
                 return "body"
             if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
                 return "orelse"
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and _compares_loop_thread(test):
+        # `if hass.loop_thread_id != threading.get_ident():` - another thread than the loop's
+        if isinstance(test.ops[0], (ast.NotEq, ast.IsNot)):
+            return "body"
+        if isinstance(test.ops[0], (ast.Eq, ast.Is)):
+            return "orelse"
     if isinstance(test, ast.BoolOp):
         branches = {_no_loop_branch(value, probes) for value in test.values}
         if isinstance(test.op, ast.Or) and branches == {"body"}:
@@ -495,6 +504,24 @@ def _no_loop_branch(test: ast.expr, probes: set[str]) -> str | None:
         if isinstance(test.op, ast.And) and branches == {"orelse"}:
             return "orelse"
     return None
+
+
+_THREAD_IDS = frozenset({"get_ident", "get_native_id"})
+
+
+def _compares_loop_thread(test: ast.Compare) -> bool:
+    """``threading.get_ident()`` compared with the event loop's thread (a name with "loop" in it)."""
+    sides = [test.left, test.comparators[0]]
+    calls = [
+        side
+        for side in sides
+        if isinstance(side, ast.Call)
+        and (getattr(side.func, "attr", None) in _THREAD_IDS or getattr(side.func, "id", None) in _THREAD_IDS)
+    ]
+    if len(calls) != 1:
+        return False
+    other = sides[1] if calls[0] is sides[0] else sides[0]
+    return "loop" in ast.unparse(other).lower()
 
 
 def _catches_runtime_error(handler: ast.ExceptHandler) -> bool:

@@ -324,6 +324,40 @@ def test_only_code_running_on_the_event_loop_is_flagged(engine):
     assert [d.span.start.line for d in diagnostics] == [19]
 
 
+def test_a_helper_that_blocks_only_off_the_loop_thread_is_not_flagged(engine):
+    # Home Assistant's report_usage: waits for the loop only when called from another thread.
+    source = """\
+        import threading
+        import time
+        from concurrent.futures import Future
+
+        class Hub:
+            loop_thread_id = 0
+
+        def report(hub: Hub, future: Future):
+            if hub.loop_thread_id != threading.get_ident():
+                future.result()
+                return
+            print("on the loop")
+
+        def report_after_exit(hub: Hub, future: Future):
+            if hub.loop_thread_id == threading.get_ident():
+                return
+            future.result()
+
+        def wait(hub: Hub, future: Future):
+            if hub.loop_thread_id == threading.get_ident():
+                future.result()  # on the loop's own thread: blocks it
+
+        async def handler(hub: Hub, future: Future):
+            report(hub, future)
+            report_after_exit(hub, future)
+            wait(hub, future)
+    """
+    diagnostics = engine.check(source)
+    assert [(d.span.start.line, "wait" in d.message) for d in diagnostics] == [(26, True)]
+
+
 def test_nested_sync_function_called_from_the_coroutine_is_flagged_at_the_call(engine):
     source = """\
         import time
