@@ -24,6 +24,9 @@ What it finds
     docs/profiles.md), and the project's sync functions those call.  It is
     reported at the blocking line, with why the function runs on the loop and,
     as related information, where it is registered and the calls leading there.
+    Not reported: blocking calls of helpers made only off the loop's thread
+    (``if hass.loop_thread_id != threading.get_ident():``) or where no loop
+    runs (the guards of nested-asyncio-run, ``summary.is_guarded_runner``).
 
 Why it is bad
     The event loop runs in one thread: while the call blocks, no other
