@@ -268,11 +268,19 @@ class JediInference:
         (typeshed's builtins and typing are read again).
         """
         import parso.cache
+
         from jedi.inference import InferenceState
 
+        # parso's memory cache is the process's, not this instance's: drop only
+        # the trees of the modules this state loaded.  Another jedi instance in
+        # the same process may share those trees: shed only where there is one
+        # (a CLI worker).
+        loaded = {*self.parsed_paths(), *self._scripts}
+        for trees in parso.cache.parser_cache.values():
+            for path in [path for path in trees if str(path) in loaded]:
+                del trees[path]
         self._state = InferenceState(self.project, environment=self.environment, script_path=self.root)
         self._scripts.clear()
-        parso.cache.parser_cache.clear()
 
     def parsed_paths(self) -> list[str]:
         """The files of the modules jedi has loaded so far (sources and stubs)."""

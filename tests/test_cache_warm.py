@@ -143,24 +143,31 @@ def test_workers_find_what_one_process_finds_and_report_a_failed_step(tmp_path: 
         batch.check_files(Project(root, jobs=2, library_cache_dir=False), files)
 
 
-def test_a_streaming_worker_that_lets_jedi_go_finds_the_same(tmp_path: Path, monkeypatch) -> None:
-    """A streaming worker sheds jedi's state whenever it has grown by a step; with
-    a step of nothing it sheds after every module, and finds what it found without."""
+def _streaming_worker_steps(root: str, files: list[str], step: int) -> tuple[list[tuple], int]:
     from asyncsense.analyzers import project as project_module
+
+    project_module.JEDI_MEMORY_STEP = step
+    project = Project(Path(root), library_cache_dir=False)
+    project.adopt_declarations(project.load_shard(files, stream=True))
+    project.adopt_facts(project.summarise_shard())
+    results = project.check_shard()
+    found = sorted((Path(d.path).name, d.rule, d.span.start.line, d.message) for r in results for d in r.diagnostics)
+    return found, project.jedi_sheds
+
+
+def test_a_streaming_worker_that_lets_jedi_go_finds_the_same(tmp_path: Path) -> None:
+    """A streaming worker sheds jedi's state whenever it has grown by a step; with
+    a step of nothing it sheds after every module, and finds what it found without.
+    (In a process of its own, as a worker is: shedding drops trees from parso's
+    process-wide cache, which other jedi instances in the test process share.)"""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     root = tmp_path / "project"
     files = [str(f) for f in make_project(root, modules=6)]
-
-    def worker_steps() -> tuple[list[tuple], int]:
-        project = Project(root, library_cache_dir=False)
-        project.adopt_declarations(project.load_shard(files, stream=True))
-        project.adopt_facts(project.summarise_shard())
-        results = project.check_shard()
-        found = sorted((Path(d.path).name, d.rule, d.span.start.line, d.message) for r in results for d in r.diagnostics)
-        return found, project.jedi_sheds
-
-    kept, kept_sheds = worker_steps()
-    monkeypatch.setattr(project_module, "JEDI_MEMORY_STEP", -1)
-    shed, sheds = worker_steps()
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        kept, kept_sheds = pool.submit(_streaming_worker_steps, str(root), files, 600 * 2**20).result()
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        shed, sheds = pool.submit(_streaming_worker_steps, str(root), files, -1).result()
     assert kept and shed == kept
     assert kept_sheds == 0 and sheds >= len(files) - 1

@@ -14,7 +14,8 @@ What it finds
     notebook, where ``__name__`` is ``"__main__"``), runners that
     only run when no loop is running (``asyncio.get_running_loop()`` probed in
     a ``try``/``except RuntimeError``, then ``asyncio.run`` in the handler or
-    under ``if loop is None:``), sync functions only called from sync code,
+    under ``if loop is None:``) or off the loop's thread (``if loop_thread_id !=
+    threading.get_ident():``), sync functions only called from sync code,
     calls handed to a thread (``asyncio.to_thread(sync_helper)``), and
     ``asyncio.run_coroutine_threadsafe``, which is meant for this.
 
