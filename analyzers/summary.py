@@ -538,6 +538,10 @@ def _probes_loop(body: list[ast.stmt]) -> bool:
 
 def _after_early_exit(block: ast.AST, child: ast.AST, probes: set[str]) -> bool:
     """``child`` follows, in ``block``, an ``if <loop running>: raise/return`` with no else."""
+    if isinstance(block, (ast.Module, ast.ClassDef)):
+        # No early exit there; and scanning every statement before each of
+        # thousands of definitions would make a long module quadratic.
+        return False
     for field_name in ("body", "orelse", "finalbody"):
         statements = getattr(block, field_name, None)
         if not isinstance(statements, list) or child not in statements:
